@@ -1,0 +1,151 @@
+package dev.vmm.core.clock;
+
+import java.util.PriorityQueue;
+
+/**
+ * The virtual clock of one machine, with timers.
+ *
+ * <p>Two modes. {@link Mode#REALTIME}: guest time follows the host's monotonic clock while the
+ * machine runs and stands still while it is paused. {@link Mode#DETERMINISTIC}: guest time is
+ * derived from the number of retired instructions only, so the same guest and inputs give the same
+ * run. Timers fire from {@link #runDue()}, which the CPU loop calls between instructions.
+ */
+public final class VirtualClock implements Clock {
+    /** How guest time advances. */
+    public enum Mode { REALTIME, DETERMINISTIC }
+
+    /** A pending timer callback. */
+    public static final class Timer implements Comparable<Timer> {
+        private final Runnable action;
+        private long deadline = Long.MAX_VALUE;
+        private boolean armed;
+        private long seq;
+
+        Timer(Runnable action) {
+            this.action = action;
+        }
+
+        public boolean armed() {
+            return armed;
+        }
+
+        public long deadline() {
+            return deadline;
+        }
+
+        @Override
+        public int compareTo(Timer o) {
+            int c = Long.compare(deadline, o.deadline);
+            return c != 0 ? c : Long.compare(seq, o.seq);
+        }
+    }
+
+    private final Mode mode;
+    private final long nanosPerInstruction;
+    private final PriorityQueue<Timer> queue = new PriorityQueue<>();
+    private long seq;
+    private long instructions;
+    private long realBase;        // host nanoTime at which guest time 'offset' was current
+    private long offset;          // guest nanos at realBase (REALTIME), or base (DETERMINISTIC)
+    private boolean running;
+
+    public VirtualClock(Mode mode) {
+        this(mode, 1);
+    }
+
+    /** @param nanosPerInstruction in deterministic mode, guest nanoseconds per retired instruction */
+    public VirtualClock(Mode mode, long nanosPerInstruction) {
+        this.mode = mode;
+        this.nanosPerInstruction = nanosPerInstruction;
+    }
+
+    public Mode mode() {
+        return mode;
+    }
+
+    @Override
+    public long nanos() {
+        return switch (mode) {
+            case DETERMINISTIC -> offset + instructions * nanosPerInstruction;
+            case REALTIME -> running ? offset + (System.nanoTime() - realBase) : offset;
+        };
+    }
+
+    /** Starts (or resumes) the passage of guest time. */
+    public void start() {
+        if (!running) {
+            realBase = System.nanoTime();
+            running = true;
+        }
+    }
+
+    /** Stops the passage of guest time (the machine is paused). */
+    public void stop() {
+        if (running) {
+            offset = nanos();
+            running = false;
+        }
+    }
+
+    /** Called by the CPU with the number of instructions it retired since the last call. */
+    public void retired(long count) {
+        instructions += count;
+    }
+
+    public long instructionsRetired() {
+        return instructions;
+    }
+
+    public Timer newTimer(Runnable action) {
+        return new Timer(action);
+    }
+
+    /** Arms {@code t} to fire when guest time reaches {@code deadline} (nanoseconds). */
+    public void arm(Timer t, long deadline) {
+        if (t.armed) {
+            queue.remove(t);
+        }
+        t.deadline = deadline;
+        t.seq = seq++;
+        t.armed = true;
+        queue.add(t);
+    }
+
+    public void disarm(Timer t) {
+        if (t.armed) {
+            queue.remove(t);
+            t.armed = false;
+        }
+    }
+
+    /** The earliest armed deadline, or {@link Long#MAX_VALUE}. */
+    public long nextDeadline() {
+        Timer t = queue.peek();
+        return t == null ? Long.MAX_VALUE : t.deadline;
+    }
+
+    /** Fires every timer whose deadline has passed. Returns true if any fired. */
+    public boolean runDue() {
+        Timer t = queue.peek();
+        if (t == null || t.deadline > nanos()) {
+            return false;
+        }
+        long now = nanos();
+        boolean fired = false;
+        while ((t = queue.peek()) != null && t.deadline <= now) {
+            queue.poll();
+            t.armed = false;
+            t.action.run();
+            fired = true;
+        }
+        return fired;
+    }
+
+    /** In deterministic mode, jumps guest time forward to {@code target} (an idle CPU waiting). */
+    public void skipTo(long target) {
+        long now = nanos();
+        if (target > now) {
+            offset += target - now;
+        }
+    }
+}

@@ -1,0 +1,95 @@
+package dev.vmm.core.cpu;
+
+import dev.vmm.core.memory.PhysicalMemory;
+
+/**
+ * Decoded instructions cached per physical code page. A page's decoded instructions are dropped
+ * when the guest writes to that page (the memory tells us through its code-write listener), so
+ * self-modifying code sees its new bytes. Instructions that span two pages are decoded on every
+ * execution and never cached.
+ */
+final class CodeCache {
+    private final Cpu cpu;
+    private final PhysicalMemory mem;
+    private final Insn[][] pages;
+    private final Insn scratch = new Insn();
+
+    CodeCache(Cpu cpu, PhysicalMemory mem) {
+        this.cpu = cpu;
+        this.mem = mem;
+        this.pages = new Insn[(int) (mem.pageLimit() >>> 12)][];
+        mem.setCodeWriteListener(this::invalidate);
+    }
+
+    void invalidate(long pageAddress) {
+        int p = (int) (pageAddress >>> 12);
+        if (p < pages.length) {
+            pages[p] = null;
+        }
+    }
+
+    void flushAll() {
+        java.util.Arrays.fill(pages, null);
+    }
+
+    /** Fetches and decodes the instruction at CS:rip, raising #GP/#PF/#UD as the hardware would. */
+    Insn fetch() {
+        Segment cs = cpu.seg[Cpu.CS];
+        long ip = cpu.rip;
+        if (ip > cs.limit) {
+            throw cpu.gp(0);
+        }
+        long lin = (cs.base + ip) & 0xFFFF_FFFFL;
+        boolean user = cpu.cpl == 3;
+        long pa = cpu.mmu.translate(lin, Mmu.EXEC, user);
+        int mode = cpu.codeSize();
+        int off = (int) (pa & 0xFFF);
+        int page = (int) (pa >>> 12);
+        Insn i;
+        if (page < pages.length && (mem.kind(pa) & 0x0F) == PhysicalMemory.RAM) {
+            Insn[] p = pages[page];
+            if (p != null) {
+                i = p[off];
+                if (i != null && i.mode == mode) {
+                    checkLimit(cs, ip, i.len);
+                    return i;
+                }
+            }
+            if (off <= 0x1000 - 15) {
+                long base = pa;
+                i = Decoder.decode(o -> mem.read8(base + o), mode);
+                finish(i, cs, ip);
+                if (p == null) {
+                    p = pages[page] = new Insn[4096];
+                    mem.markCode(pa);
+                }
+                p[off] = i;
+                return i;
+            }
+        }
+        // Near the end of a page, or not plain RAM: decode byte by byte through the MMU.
+        i = scratch;
+        Decoder.decode(o -> cpu.mmu.read8Exec(lin + o, user, ip + o, cs), mode, i);
+        finish(i, cs, ip);
+        return i;
+    }
+
+    private void finish(Insn i, Segment cs, long ip) {
+        if (i.entry == null) {
+            cpu.badInstruction(i);
+            if (i.bad == Insn.BAD_TOO_LONG) {
+                throw cpu.gp(0);
+            }
+            checkLimit(cs, ip, i.len);
+            throw cpu.ud();
+        }
+        checkLimit(cs, ip, i.len);
+        i.handler = Semantics.handler(cpu, i.entry);
+    }
+
+    private void checkLimit(Segment cs, long ip, int len) {
+        if (ip + len - 1 > cs.limit) {
+            throw cpu.gp(0);
+        }
+    }
+}

@@ -1,0 +1,44 @@
+package dev.vmm.core.cpu;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The registry from the handler names of {@link OpcodeTable} to instruction semantics. Each
+ * {@code *Ops} class registers the handlers of its instruction class. Built once; immutable.
+ */
+final class Semantics {
+    private static final Map<String, Handler> HANDLERS = build();
+
+    private Semantics() {
+    }
+
+    private static Map<String, Handler> build() {
+        Map<String, Handler> m = new HashMap<>();
+        AluOps.register(m);
+        ShiftOps.register(m);
+        MulDivOps.register(m);
+        BcdOps.register(m);
+        BitOps.register(m);
+        MoveOps.register(m);
+        StackOps.register(m);
+        BranchOps.register(m);
+        StringOps.register(m);
+        IoOps.register(m);
+        FlagOps.register(m);
+        SystemOps.register(m);
+        SegmentOps.register(m);
+        return Map.copyOf(m);
+    }
+
+    /** The handler for {@code e}, or the CPU's #UD-raising "unimplemented" handler. */
+    static Handler handler(Cpu cpu, OpcodeEntry e) {
+        Handler h = HANDLERS.get(e.key());
+        return h != null ? h : cpu.unimplemented();
+    }
+
+    /** True if the table row has semantics. */
+    static boolean implemented(OpcodeEntry e) {
+        return HANDLERS.containsKey(e.key());
+    }
+}

@@ -1,0 +1,25 @@
+package dev.vmm.core.irq;
+
+/**
+ * What the CPU sees of its interrupt controller: the INTR pin and the acknowledge cycle.
+ */
+public interface InterruptSource {
+    /** True when the INTR pin is asserted (a maskable interrupt is pending). */
+    boolean intrPending();
+
+    /** The interrupt acknowledge cycle: returns the vector and marks it in service. */
+    int acknowledge();
+
+    /** No controller attached. */
+    InterruptSource NONE = new InterruptSource() {
+        @Override
+        public boolean intrPending() {
+            return false;
+        }
+
+        @Override
+        public int acknowledge() {
+            return 0xFF;
+        }
+    };
+}

@@ -1,0 +1,48 @@
+package dev.vmm.core.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class CpuSmokeTest {
+    @Test
+    void realModeMovAndHlt() {
+        try (CpuFixture f = new CpuFixture()) {
+            // mov ax, 0x1234 ; mov [0x500], ax ; hlt
+            f.load(0x7C00, 0xB8, 0x34, 0x12, 0xA3, 0x00, 0x05, 0xF4).real(0, 0x7C00);
+            assertEquals(Cpu.Exit.HALT, f.run(100));
+            assertEquals(0x1234, f.cpu.reg(Cpu.EAX, 2));
+            assertEquals(0x1234, f.mem.read16(0x500));
+            assertEquals(0x7C07, f.cpu.rip);
+            assertEquals(3, f.cpu.instructionCount());
+        }
+    }
+
+    @Test
+    void flat32MovAndResetVector() {
+        try (CpuFixture f = new CpuFixture()) {
+            // mov eax, 0xCAFEBABE ; mov [ebx], eax ; hlt
+            f.load(0x10000, 0xB8, 0xBE, 0xBA, 0xFE, 0xCA, 0x89, 0x03, 0xF4).flat32(0x10000);
+            f.cpu.r[Cpu.EBX] = 0x3000;
+            assertEquals(Cpu.Exit.HALT, f.run(100));
+            assertEquals(0xCAFEBABEL, f.mem.read32(0x3000) & 0xFFFFFFFFL);
+            assertTrue(f.cpu.protectedMode());
+        }
+    }
+
+    @Test
+    void selfModifyingCodeIsRedecoded() {
+        try (CpuFixture f = new CpuFixture()) {
+            // 0x7C00: mov byte [0x7C0A], 0xF4 (overwrite the NOP at 7C0A with HLT) ; nop x3 ; jmp back? keep linear:
+            // c6 06 0a 7c f4 = mov byte [0x7c0a], 0xf4 ; 90 90 90 90 90 ; 90 -> replaced by f4
+            f.load(0x7C00, 0xC6, 0x06, 0x0A, 0x7C, 0xF4, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0xF4).real(0, 0x7C00);
+            // Decode the page once first so the NOP at 0x7C0A is cached.
+            f.cpu.rip = 0x7C0A;
+            f.cpu.step();
+            f.cpu.rip = 0x7C00;
+            assertEquals(Cpu.Exit.HALT, f.run(100));
+            assertEquals(0x7C0B, f.cpu.rip);
+        }
+    }
+}
