@@ -1,0 +1,38 @@
+package dev.vmm.cli;
+
+import java.util.concurrent.Callable;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** The {@code vmm} command: entry point of the launcher script. */
+@Command(
+        name = "vmm",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        description = "A Type-2 hypervisor with full-system x86 emulation.",
+        sortOptions = false)
+public final class Main implements Callable<Integer> {
+
+    @Spec
+    private CommandSpec spec;
+
+    /** Builds the command line for {@code vmm}; tests drive it with their own writers. */
+    public static CommandLine commandLine() {
+        return new CommandLine(new Main());
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** Without a subcommand there is nothing to do: show the usage, as a usage error. */
+    @Override
+    public Integer call() {
+        CommandLine cmd = spec.commandLine();
+        cmd.usage(cmd.getErr());
+        return cmd.getCommandSpec().exitCodeOnInvalidInput();
+    }
+}

@@ -1,0 +1,104 @@
+package dev.vmm.core.cpu;
+
+import dev.vmm.core.clock.VirtualClock;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Runs one CPU against its virtual clock: executes in quanta, tells the clock how many instructions
+ * retired, fires due timers, and idles on HLT. A halted CPU with interrupts enabled parks its
+ * thread until the next timer deadline or until {@link #wake()} (an interrupt raised by a device on
+ * another thread); it does not spin. In deterministic mode the clock jumps to the next deadline
+ * instead, so idle time costs nothing and runs are repeatable.
+ */
+public final class VcpuLoop {
+    /** Instructions per quantum between timer checks. */
+    static final int QUANTUM = 4096;
+
+    private final Cpu cpu;
+    private final VirtualClock clock;
+    private volatile Thread runner;
+    private volatile boolean woken;
+    private long idleWaits;
+
+    public VcpuLoop(Cpu cpu, VirtualClock clock) {
+        this.cpu = cpu;
+        this.clock = clock;
+    }
+
+    /** Makes a halted CPU re-check its interrupt line (any thread). */
+    public void wake() {
+        woken = true;
+        Thread t = runner;
+        if (t != null) {
+            LockSupport.unpark(t);
+        }
+    }
+
+    /** How many times the loop parked (or skipped time) waiting for an interrupt. */
+    public long idleWaits() {
+        return idleWaits;
+    }
+
+    /**
+     * Runs until the guest shuts down, halts for good (HLT with interrupts disabled and no timer
+     * pending), {@link Cpu#requestStop()} is called, or {@code maxInstructions} retire.
+     */
+    public Cpu.Exit run(long maxInstructions) {
+        runner = Thread.currentThread();
+        clock.start();
+        try {
+            long end = cpu.instructionCount() + maxInstructions;
+            while (true) {
+                long before = cpu.instructionCount();
+                long left = end - before;
+                if (left <= 0) {
+                    return Cpu.Exit.LIMIT;
+                }
+                Cpu.Exit exit = cpu.run(Math.min(QUANTUM, left));
+                clock.retired(cpu.instructionCount() - before);
+                clock.runDue();
+                switch (exit) {
+                    case SHUTDOWN, STOPPED -> {
+                        return exit;
+                    }
+                    case HALT -> {
+                        if (!idle()) {
+                            return Cpu.Exit.HALT;
+                        }
+                    }
+                    default -> { }
+                }
+            }
+        } finally {
+            clock.stop();
+            runner = null;
+        }
+    }
+
+    /** Waits for an event while halted. Returns false if nothing can ever wake the CPU. */
+    private boolean idle() {
+        boolean interruptible = (cpu.flags.bits & Flags.IF) != 0;
+        long deadline = clock.nextDeadline();
+        if (!interruptible && deadline == Long.MAX_VALUE) {
+            return false;
+        }
+        idleWaits++;
+        if (clock.mode() == VirtualClock.Mode.DETERMINISTIC) {
+            if (deadline == Long.MAX_VALUE) {
+                return false;
+            }
+            clock.skipTo(deadline);
+            clock.runDue();
+            return true;
+        }
+        if (woken) {
+            woken = false;
+            return true;
+        }
+        long wait = deadline == Long.MAX_VALUE ? 50_000_000L : Math.max(0, deadline - clock.nanos());
+        LockSupport.parkNanos(this, Math.min(wait, 50_000_000L));
+        woken = false;
+        clock.runDue();
+        return true;
+    }
+}

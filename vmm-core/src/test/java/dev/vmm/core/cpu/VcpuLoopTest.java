@@ -1,0 +1,78 @@
+package dev.vmm.core.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vmm.core.clock.VirtualClock;
+import dev.vmm.core.irq.InterruptSource;
+import org.junit.jupiter.api.Test;
+
+class VcpuLoopTest {
+    /** An interrupt controller stand-in: one pending vector until acknowledged. */
+    static final class OneShot implements InterruptSource {
+        volatile boolean pending;
+        int acks;
+
+        @Override
+        public boolean intrPending() {
+            return pending;
+        }
+
+        @Override
+        public int acknowledge() {
+            pending = false;
+            acks++;
+            return 0x20;
+        }
+    }
+
+    private static CpuFixture haltingGuest(OneShot pic) {
+        CpuFixture f = new CpuFixture();
+        // 0x7C00: HLT. Vector 0x20 -> 0000:8000, where the handler halts with IF clear.
+        f.load(0x7C00, 0xF4).load(0x8000, 0xF4).load(0x20 * 4, 0x00, 0x80, 0x00, 0x00);
+        f.real(0, 0x7C00);
+        f.cpu.flags.bits |= Flags.IF;
+        f.cpu.setInterruptSource(pic);
+        return f;
+    }
+
+    @Test
+    void deterministicHaltSkipsToTheTimerDeadline() {
+        OneShot pic = new OneShot();
+        try (CpuFixture f = haltingGuest(pic)) {
+            VirtualClock clock = new VirtualClock(VirtualClock.Mode.DETERMINISTIC);
+            clock.arm(clock.newTimer(() -> pic.pending = true), 5_000_000L);
+            VcpuLoop loop = new VcpuLoop(f.cpu, clock);
+            assertEquals(Cpu.Exit.HALT, loop.run(1_000_000));
+            assertEquals(1, pic.acks);
+            assertEquals(0x8001, f.cpu.rip, "the handler's HLT retired");
+            assertTrue(clock.nanos() >= 5_000_000L, "guest time jumped to the deadline");
+            assertEquals(1, loop.idleWaits());
+            assertEquals(2, f.cpu.instructionCount());
+        }
+    }
+
+    @Test
+    void realtimeHaltParksUntilWoken() throws Exception {
+        OneShot pic = new OneShot();
+        try (CpuFixture f = haltingGuest(pic)) {
+            VirtualClock clock = new VirtualClock(VirtualClock.Mode.REALTIME);
+            VcpuLoop loop = new VcpuLoop(f.cpu, clock);
+            Thread device = Thread.ofVirtual().start(() -> {
+                try {
+                    Thread.sleep(200);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                pic.pending = true;
+                loop.wake();
+            });
+            assertEquals(Cpu.Exit.HALT, loop.run(1_000_000));
+            device.join();
+            assertEquals(1, pic.acks);
+            assertEquals(0x8001, f.cpu.rip);
+            // A spinning loop would have polled thousands of times in 200 ms; parking waits at most 50 ms a turn.
+            assertTrue(loop.idleWaits() <= 10, "idle waits: " + loop.idleWaits());
+        }
+    }
+}
