@@ -6,11 +6,15 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.lang.ref.Cleaner;
 
 /**
  * Guest RAM: one zero-filled {@link MemorySegment}, lazily backed by the host where possible
  * (anonymous private {@code mmap} with {@code MAP_NORESERVE}: a page costs host memory only once
  * the guest touches it). Falls back to an arena allocation elsewhere.
+ *
+ * <p>{@link #close()} releases the memory at once; RAM that becomes unreachable without being
+ * closed is released by a cleaner, so a forgotten close leaks nothing for long.
  */
 public final class Ram implements AutoCloseable {
     private static final int PROT_READ = 1;
@@ -18,15 +22,40 @@ public final class Ram implements AutoCloseable {
     private static final int MAP_PRIVATE = 0x02;
     private static final int MAP_ANONYMOUS = 0x20;
     private static final int MAP_NORESERVE = 0x4000;
+    private static final Cleaner CLEANER = Cleaner.create();
+    private static final MethodHandle MMAP;
+    private static final MethodHandle MUNMAP;
+
+    static {
+        MethodHandle mmap = null;
+        MethodHandle munmap = null;
+        if (System.getProperty("os.name", "").toLowerCase().contains("linux")) {
+            Linker linker = Linker.nativeLinker();
+            var mm = linker.defaultLookup().find("mmap");
+            var mu = linker.defaultLookup().find("munmap");
+            if (mm.isPresent() && mu.isPresent()) {
+                mmap = downcall(linker, mm.get(), FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS,
+                        ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+                        ValueLayout.JAVA_LONG));
+                munmap = downcall(linker, mu.get(), FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
+                        ValueLayout.JAVA_LONG));
+            }
+        }
+        MMAP = mmap;
+        MUNMAP = munmap;
+    }
 
     private final MemorySegment segment;
-    private final Arena arena;
-    private final boolean mapped;
+    private final Cleaner.Cleanable cleanable;
 
-    private Ram(MemorySegment segment, Arena arena, boolean mapped) {
+    private Ram(MemorySegment segment, Arena arena) {
         this.segment = segment;
-        this.arena = arena;
-        this.mapped = mapped;
+        this.cleanable = CLEANER.register(this, arena::close);
+    }
+
+    @SuppressWarnings("restricted") // FFM downcalls are the point here
+    private static MethodHandle downcall(Linker linker, MemorySegment symbol, FunctionDescriptor fd) {
+        return linker.downcallHandle(symbol, fd);
     }
 
     /** Allocates {@code size} bytes of zeroed guest RAM. */
@@ -34,33 +63,42 @@ public final class Ram implements AutoCloseable {
         if (size <= 0 || (size & 0xFFF) != 0) {
             throw new IllegalArgumentException("RAM size must be a positive multiple of 4 KiB: " + size);
         }
-        MemorySegment m = mmap(size);
-        if (m != null) {
-            return new Ram(m, null, true);
-        }
         Arena arena = Arena.ofShared();
-        return new Ram(arena.allocate(size, 4096), arena, false);
+        MemorySegment m = mmap(size, arena);
+        if (m == null) {
+            m = arena.allocate(size, 4096);
+        }
+        return new Ram(m, arena);
     }
 
-    @SuppressWarnings("restricted") // the FFM calls are the point: anonymous lazily backed memory
-    private static MemorySegment mmap(long size) {
+    /** Maps {@code size} bytes tied to {@code arena} (unmapped when it closes), or null. */
+    @SuppressWarnings("restricted") // reinterpret attaches the mapping to the arena's lifetime
+    private static MemorySegment mmap(long size, Arena arena) {
+        if (MMAP == null) {
+            return null;
+        }
         try {
-            Linker linker = Linker.nativeLinker();
-            var sym = linker.defaultLookup().find("mmap");
-            if (sym.isEmpty() || !System.getProperty("os.name", "").toLowerCase().contains("linux")) {
-                return null;
-            }
-            MethodHandle mmap = linker.downcallHandle(sym.get(), FunctionDescriptor.of(ValueLayout.ADDRESS,
-                    ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-                    ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
-            MemorySegment p = (MemorySegment) mmap.invokeExact(MemorySegment.NULL, size, PROT_READ | PROT_WRITE,
+            MemorySegment p = (MemorySegment) MMAP.invokeExact(MemorySegment.NULL, size, PROT_READ | PROT_WRITE,
                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0L);
             if (p.address() == -1L || p.address() == 0) {
                 return null;
             }
-            return p.reinterpret(size);
+            return p.reinterpret(size, arena, Ram::munmap);
         } catch (Throwable t) {
             return null;
+        }
+    }
+
+    private static void munmap(MemorySegment s) {
+        try {
+            int rc = (int) MUNMAP.invokeExact(s, s.byteSize());
+            if (rc != 0) {
+                throw new IllegalStateException("munmap of guest RAM failed");
+            }
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
         }
     }
 
@@ -72,25 +110,9 @@ public final class Ram implements AutoCloseable {
         return segment.byteSize();
     }
 
+    /** Releases the memory (idempotent). The segment must not be used afterwards. */
     @Override
-    @SuppressWarnings("restricted")
     public void close() {
-        if (arena != null) {
-            arena.close();
-        } else if (mapped) {
-            try {
-                Linker linker = Linker.nativeLinker();
-                MethodHandle munmap = linker.downcallHandle(linker.defaultLookup().find("munmap").orElseThrow(),
-                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
-                int rc = (int) munmap.invokeExact(segment, segment.byteSize());
-                if (rc != 0) {
-                    throw new IllegalStateException("munmap failed");
-                }
-            } catch (RuntimeException e) {
-                throw e;
-            } catch (Throwable t) {
-                throw new IllegalStateException(t);
-            }
-        }
+        cleanable.clean();
     }
 }
