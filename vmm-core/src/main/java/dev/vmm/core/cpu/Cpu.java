@@ -115,6 +115,9 @@ public final class Cpu {
     final Mmu mmu;
     final Interrupts interrupts;
     final CodeCache code;
+    final Debug debug;
+    /** True while DR7 enables a breakpoint or a debug trap is pending (see {@link Debug}). */
+    boolean debugActive;
     InterruptSource intr = InterruptSource.NONE;
     private final CpuFault fault = new CpuFault();
     private final Unimplemented unimplemented = new Unimplemented();
@@ -128,6 +131,7 @@ public final class Cpu {
         this.mmu = new Mmu(this, mem);
         this.code = new CodeCache(this, mem);
         this.interrupts = new Interrupts(this);
+        this.debug = new Debug(this);
         reset();
     }
 
@@ -167,6 +171,7 @@ public final class Cpu {
         java.util.Arrays.fill(dr, 0);
         dr[6] = 0xFFFF0FF0L;
         dr[7] = 0x400;
+        debug.reset();
         cpl = 0;
         halted = false;
         shutdown = false;
@@ -295,7 +300,11 @@ public final class Cpu {
         if (!s.readable || off < s.lo || off + size - 1 > s.hi) {
             throw segFault(sg, s);
         }
-        return (s.base + off) & 0xFFFF_FFFFL;
+        long lin = (s.base + off) & 0xFFFF_FFFFL;
+        if (debugActive) {
+            debug.data(lin, size, false);
+        }
+        return lin;
     }
 
     /** Linear address of {@code size} bytes at {@code seg:off} for writing, after the segment checks. */
@@ -303,14 +312,15 @@ public final class Cpu {
         Segment s = seg[sg];
         if (!s.writable || off < s.lo || off + size - 1 > s.hi) {
             // Real and v86 mode: any segment is writable; only the limit applies.
-            if (!protectedMode() || v86()) {
-                if (off >= s.lo && off + size - 1 <= s.hi) {
-                    return (s.base + off) & 0xFFFF_FFFFL;
-                }
+            if (protectedMode() && !v86() || off < s.lo || off + size - 1 > s.hi) {
+                throw segFault(sg, s);
             }
-            throw segFault(sg, s);
         }
-        return (s.base + off) & 0xFFFF_FFFFL;
+        long lin = (s.base + off) & 0xFFFF_FFFFL;
+        if (debugActive) {
+            debug.data(lin, size, true);
+        }
+        return lin;
     }
 
     private CpuFault segFault(int sg, Segment s) {
@@ -573,6 +583,9 @@ public final class Cpu {
         }
         startRip = rip;
         try {
+            if (debugActive && debug.beforeInstruction()) {
+                return;
+            }
             Insn i = code.fetch();
             current = i;
             interrupts.beforeInstruction();
@@ -583,6 +596,12 @@ public final class Cpu {
         } catch (CpuFault f) {
             rip = startRip;
             icount++;
+            if (debugActive) {
+                debug.discard();
+            }
+            // A fault pushes RF = 1 (SDM vol. 3, "Instruction-Breakpoint Exception Condition");
+            // instruction breakpoints are delivered by Debug, not thrown.
+            flags.bits |= Flags.RF;
             interrupts.exception(f.vector, f.errorCode);
         }
     }
@@ -600,11 +619,27 @@ public final class Cpu {
         public void exec(Cpu cpu, Insn i) {
             count++;
             if (seen.add(i.entry.key())) {
-                log.warn("unimplemented instruction {} at {}:{}: raising #UD", i.entry.notation(),
-                        Integer.toHexString(seg[CS].selector), Long.toHexString(startRip));
+                log.warn("unimplemented instruction {} ({}) at {}:{}: raising #UD", i.entry.notation(),
+                        instructionBytes(i.len), Integer.toHexString(seg[CS].selector), Long.toHexString(startRip));
             }
             throw ud();
         }
+    }
+
+    /** The bytes of the current instruction, for logs ("?" where they cannot be read). */
+    String instructionBytes(int len) {
+        StringBuilder sb = new StringBuilder();
+        for (int k = 0; k < len; k++) {
+            if (k > 0) {
+                sb.append(' ');
+            }
+            try {
+                sb.append(String.format("%02x", readLinear8(seg[CS].base + ((startRip + k) & 0xFFFF_FFFFL))));
+            } catch (CpuFault f) {
+                sb.append("??");
+            }
+        }
+        return sb.toString();
     }
 
     /** How many times an unimplemented instruction was executed. */
@@ -612,12 +647,20 @@ public final class Cpu {
         return unimplemented.count;
     }
 
-    /** Logs an undecodable instruction once per address. */
+    /** Counts an undecodable instruction (the guest gets #UD or #GP, as hardware gives it). */
     void badInstruction(Insn i) {
+        invalidCount++;
         if (log.isDebugEnabled()) {
-            log.debug("invalid instruction at {}:{} ({} bytes)", Integer.toHexString(seg[CS].selector),
-                    Long.toHexString(startRip), i.len);
+            log.debug("invalid instruction at {}:{}: {}", Integer.toHexString(seg[CS].selector),
+                    Long.toHexString(startRip), instructionBytes(Math.max(1, i.len)));
         }
+    }
+
+    private long invalidCount;
+
+    /** How many undecodable instructions the guest executed. */
+    public long invalidCount() {
+        return invalidCount;
     }
 
     @Override

@@ -191,11 +191,6 @@ public final class Decoder {
             fail(i, n, Insn.BAD_OPCODE);
             return;
         }
-        if ((prefixes & Insn.P_LOCK) != 0 && (!e.has(OpcodeEntry.F_LOCK) || i.mod == 3)) {
-            i.entry = null;
-            fail(i, n, Insn.BAD_LOCK);
-            return;
-        }
         if (e.operands().size() > 0 && e.operands().getFirst().kind() == Operand.Z) {
             i.reg = b & 7;
         }
@@ -206,6 +201,12 @@ public final class Decoder {
         }
         if (n > 15) {
             fail(i, 15, Insn.BAD_TOO_LONG);
+            return;
+        }
+        // LOCK is checked once the whole instruction is fetched: running out of bytes (a fetch fault) and the
+        // 15-byte limit take precedence over the #UD, and the length covers the immediates.
+        if ((prefixes & Insn.P_LOCK) != 0 && (!e.has(OpcodeEntry.F_LOCK) || i.mod == 3)) {
+            fail(i, n, Insn.BAD_LOCK);
             return;
         }
         i.len = n;
@@ -245,19 +246,31 @@ public final class Decoder {
             if ((f & OpcodeEntry.F_I64) != 0 && mode == 64 || (f & OpcodeEntry.F_O64) != 0 && mode != 64) {
                 continue;
             }
-            // An operand that must be memory (M) with a register ModRM is invalid.
-            boolean ok = true;
-            for (OperandSpec s : e.operands()) {
-                if (s.kind() == Operand.M && i.mod == 3) {
-                    ok = false;
-                    break;
-                }
-            }
-            if (ok) {
+            if (operandsValid(e, i)) {
                 return e;
             }
         }
         return null;
+    }
+
+    /**
+     * Operand encodings the processor rejects with #UD: a memory-only operand (M) with a register ModRM, a segment
+     * register above GS or CS as a destination (MOV CS,Ew), a control register other than CR0, CR2, CR3 and CR4.
+     */
+    private static boolean operandsValid(OpcodeEntry e, Insn i) {
+        List<OperandSpec> ops = e.operands();
+        for (int k = 0; k < ops.size(); k++) {
+            boolean bad = switch (ops.get(k).kind()) {
+                case Operand.M -> i.mod == 3;
+                case Operand.S -> i.reg > Cpu.GS || k == 0 && i.reg == Cpu.CS;
+                case Operand.C -> i.reg == 1 || i.reg > 4;
+                default -> false;
+            };
+            if (bad) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static int decodeEa16(CodeSource src, Insn i, int n) {
@@ -344,7 +357,7 @@ public final class Decoder {
         boolean first = true;
         for (int k = 0; k < ops.size(); k++) {
             OperandSpec s = ops.get(k);
-            int w = width(s.size(), i.osize);
+            int w = s.size() == Operand.SZ_RVMW ? (i.mod == 3 ? i.osize : 2) : width(s.size(), i.osize);
             switch (k) {
                 case 0 -> {
                     i.k1 = s.kind();

@@ -2,6 +2,7 @@ package dev.vmm.core.cpu;
 
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 
 /** Formats decoded instructions in Intel syntax, from the same table the decoder uses. */
 public final class Disassembler {
@@ -54,7 +55,11 @@ public final class Disassembler {
                 sb.append("repne ");
             }
         }
-        sb.append(i.entry.mnemonic().toLowerCase());
+        sb.append(switch (i.entry.mnemonic()) {
+            case "CALLF" -> "call far";
+            case "JMPF" -> "jmp far";
+            default -> i.entry.mnemonic().toLowerCase(Locale.ROOT);
+        });
         List<OperandSpec> ops = i.entry.operands();
         String sep = " ";
         for (int k = 0; k < ops.size(); k++) {
@@ -88,7 +93,7 @@ public final class Disassembler {
                 yield hex(Cpu.mask(ip + i.len + i.imm, i.osize));
             }
             case Operand.O -> size(w) + seg(i, true) + "[" + hex(i.disp) + "]";
-            case Operand.A -> hex(i.imm2) + ":" + hex(i.imm);
+            case Operand.A -> "0x" + Long.toHexString(i.imm2) + ":" + hex(i.imm);
             default -> null;   // string operands are implied by the mnemonic
         };
     }

@@ -38,16 +38,26 @@ final class Interrupts {
         return true;
     }
 
-    /** Called before each instruction executes: remembers TF for the single-step trap. */
+    /**
+     * Called before each instruction executes (after the instruction-breakpoint check): remembers
+     * TF for the single-step trap and clears RF, as the processor does at the start of an instruction.
+     */
     void beforeInstruction() {
-        stepTrap = (cpu.flags.bits & Flags.TF) != 0;
+        int b = cpu.flags.bits;
+        stepTrap = (b & Flags.TF) != 0;
+        cpu.flags.bits = b & ~Flags.RF;
     }
 
-    /** Called after an instruction completed: single-step trap. */
+    /** Called after an instruction completed: single-step, data-breakpoint and task-switch traps, as one #DB. */
     void afterInstruction() {
+        long db = cpu.debugActive ? cpu.debug.takeTraps() : 0;
         if (stepTrap) {
             stepTrap = false;
-            cpu.dr[6] |= 0x4000;
+            db |= Debug.DR6_BS;
+        }
+        if (db != 0) {
+            cpu.dr[6] |= db;
+            cpu.halted = false; // a debug exception resumes a halted processor (single-stepped HLT)
             event(Exceptions.DB, -1, EXCEPTION);
         }
     }
@@ -63,7 +73,9 @@ final class Interrupts {
         if (source == SOFTWARE && cpu.v86() && cpu.iopl() < 3) {
             throw cpu.gp(0);
         }
-        event(vector, -1, source);
+        // A fault while delivering it is a fault of the instruction: Cpu.step restarts and delivers it.
+        deliver(vector, -1, source);
+        stepTrap = false; // TF was cleared for the handler: no single-step trap after INT n (as Bochs)
     }
 
     /** Delivers one event, applying the double-fault rules to faults raised during delivery. */

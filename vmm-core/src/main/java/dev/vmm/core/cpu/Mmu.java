@@ -272,7 +272,7 @@ public final class Mmu {
     int read16(long lin, boolean user) {
         if ((lin & 0xFFF) == 0xFFF) {
             long p0 = translate(lin, READ, user);
-            long p1 = translate(lin + 1, READ, user);
+            long p1 = translate((lin + 1) & 0xFFFF_FFFFL, READ, user);
             return mem.read8(p0) | mem.read8(p1) << 8;
         }
         return mem.read16(translate(lin, READ, user));
@@ -295,7 +295,7 @@ public final class Mmu {
     private long crossRead(long lin, int size, boolean user) {
         int first = (int) (0x1000 - (lin & 0xFFF));
         long p0 = translate(lin, READ, user);
-        long p1 = translate(lin + first, READ, user);
+        long p1 = translate((lin + first) & 0xFFFF_FFFFL, READ, user);
         long v = 0;
         for (int k = 0; k < size; k++) {
             long pa = k < first ? p0 + k : p1 + (k - first);
@@ -336,7 +336,7 @@ public final class Mmu {
     private void crossWrite(long lin, int size, long v, boolean user) {
         int first = (int) (0x1000 - (lin & 0xFFF));
         long p0 = translate(lin, WRITE, user);
-        long p1 = translate(lin + first, WRITE, user);
+        long p1 = translate((lin + first) & 0xFFFF_FFFFL, WRITE, user);
         for (int k = 0; k < size; k++) {
             long pa = k < first ? p0 + k : p1 + (k - first);
             mem.write8(pa, (int) (v >>> (8 * k)));
@@ -347,7 +347,7 @@ public final class Mmu {
     void probeWrite(long lin, int size, boolean user) {
         translate(lin, WRITE, user);
         if (((lin & 0xFFF) + size - 1) > 0xFFF) {
-            translate(lin + size - 1, WRITE, user);
+            translate((lin + size - 1) & 0xFFFF_FFFFL, WRITE, user);
         }
     }
 
@@ -355,7 +355,7 @@ public final class Mmu {
     void probeRead(long lin, int size, boolean user) {
         translate(lin, READ, user);
         if (((lin & 0xFFF) + size - 1) > 0xFFF) {
-            translate(lin + size - 1, READ, user);
+            translate((lin + size - 1) & 0xFFFF_FFFFL, READ, user);
         }
     }
 }

@@ -1,6 +1,13 @@
 package dev.vmm.core.cpu;
 
-/** The model-specific registers this CPU implements (RDMSR/WRMSR of others raise #GP(0)). */
+/**
+ * The model-specific registers this CPU implements; RDMSR/WRMSR of any other index raise #GP(0).
+ *
+ * <p>The time-stamp counter is derived from the instruction count, so it is deterministic: TSC =
+ * {@link Cpu#instructionCount()} + {@link #tscOffset}; WRMSR to the TSC sets the offset.
+ * EFER.LME is stored but activates nothing (long mode is not implemented yet); EFER.LMA is
+ * read-only.
+ */
 public final class Msrs {
     public static final int TSC = 0x10;
     public static final int APIC_BASE = 0x1B;
@@ -11,17 +18,90 @@ public final class Msrs {
     public static final int PAT = 0x277;
     public static final int EFER = 0xC000_0080;
 
+    /** IA32_APIC_BASE: BSP flag (read-only), global enable, base (bits 35:12). */
+    private static final long APIC_BSP = 1L << 8;
+    private static final long APIC_WRITABLE = 0xF_FFFF_F000L | 1L << 11;
+    /** EFER bits this CPU accepts: SCE, LME, NXE (LMA is read-only). */
+    private static final long EFER_WRITABLE = Cpu.EFER_SCE | Cpu.EFER_LME | Cpu.EFER_NXE;
+
     public long apicBase;
     public long sysenterCs;
     public long sysenterEsp;
     public long sysenterEip;
     public long pat;
     public long miscEnable;
+    /** TSC = instruction count + this offset. */
+    public long tscOffset;
 
     void reset() {
         apicBase = 0xFEE0_0000L | 0x800 | 0x100;
         sysenterCs = sysenterEsp = sysenterEip = 0;
         pat = 0x0007_0406_0007_0406L;
         miscEnable = 1;
+        tscOffset = 0;
+    }
+
+    /** The time-stamp counter of {@code c}. */
+    static long tsc(Cpu c) {
+        return c.icount + c.msrs.tscOffset;
+    }
+
+    /** RDMSR of {@code index}; #GP(0) for an MSR this CPU does not implement. */
+    long read(Cpu c, int index) {
+        return switch (index) {
+            case TSC -> tsc(c);
+            case APIC_BASE -> apicBase;
+            case SYSENTER_CS -> sysenterCs;
+            case SYSENTER_ESP -> sysenterEsp;
+            case SYSENTER_EIP -> sysenterEip;
+            case MISC_ENABLE -> miscEnable;
+            case PAT -> pat;
+            case EFER -> c.efer;
+            default -> throw c.gp(0);
+        };
+    }
+
+    /** WRMSR of {@code index} with {@code v}; #GP(0) for unknown MSRs and reserved bits. */
+    void write(Cpu c, int index, long v) {
+        switch (index) {
+            case TSC -> tscOffset = v - c.icount;
+            case APIC_BASE -> {
+                if ((v & ~(APIC_WRITABLE | APIC_BSP)) != 0) {
+                    throw c.gp(0);
+                }
+                apicBase = (v & APIC_WRITABLE) | (apicBase & APIC_BSP);
+            }
+            // A 32-bit processor: SYSENTER_CS keeps 32 bits, ESP and EIP hold 32-bit values.
+            case SYSENTER_CS -> sysenterCs = v & 0xFFFF_FFFFL;
+            case SYSENTER_ESP -> sysenterEsp = v & 0xFFFF_FFFFL;
+            case SYSENTER_EIP -> sysenterEip = v & 0xFFFF_FFFFL;
+            case MISC_ENABLE -> miscEnable = v;
+            case PAT -> {
+                for (int k = 0; k < 8; k++) {
+                    int t = (int) (v >>> (8 * k)) & 0xFF;
+                    if (t == 2 || t == 3 || t > 7) {
+                        throw c.gp(0);
+                    }
+                }
+                pat = v;
+            }
+            case EFER -> writeEfer(c, v);
+            default -> throw c.gp(0);
+        }
+    }
+
+    private static void writeEfer(Cpu c, long v) {
+        if ((v & ~(EFER_WRITABLE | Cpu.EFER_LMA)) != 0) {
+            throw c.gp(0);
+        }
+        // LME may not change while paging is on (SDM vol. 3, "Initializing IA-32e Mode").
+        if (((v ^ c.efer) & Cpu.EFER_LME) != 0 && (c.cr0 & Cpu.CR0_PG) != 0) {
+            throw c.gp(0);
+        }
+        long old = c.efer;
+        c.efer = (v & EFER_WRITABLE) | (old & Cpu.EFER_LMA);
+        if (((old ^ c.efer) & Cpu.EFER_NXE) != 0) {
+            c.mmu.flushAll();
+        }
     }
 }

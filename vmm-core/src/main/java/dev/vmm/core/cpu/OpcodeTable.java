@@ -158,7 +158,7 @@ public final class OpcodeTable {
             89 /r | MOV Ev,Gv   |
             8A /r | MOV Gb,Eb   |
             8B /r | MOV Gv,Ev   |
-            8C /r | MOV Ev,Sw   | @MOV_FROM_SREG
+            8C /r | MOV Rv/Mw,Sw | @MOV_FROM_SREG
             8D /r | LEA Gv,M    | mem
             8E /r | MOV Sw,Ew   | @MOV_TO_SREG
             8F /0 | POP Ev      |
@@ -319,8 +319,8 @@ public final class OpcodeTable {
             FF /5 | JMPF Mp     | mem
             FF /6 | PUSH Ev     |
             # --- two-byte map ----------------------------------------------------------------
-            0F 00 /0 | SLDT Ew  | @SLDT
-            0F 00 /1 | STR Ew   | @STR
+            0F 00 /0 | SLDT Rv/Mw | @SLDT
+            0F 00 /1 | STR Rv/Mw  | @STR
             0F 00 /2 | LLDT Ew  |
             0F 00 /3 | LTR Ew   |
             0F 00 /4 | VERR Ew  |
@@ -329,7 +329,7 @@ public final class OpcodeTable {
             0F 01 /1 | SIDT Ms  | mem
             0F 01 /2 | LGDT Ms  | mem
             0F 01 /3 | LIDT Ms  | mem
-            0F 01 /4 | SMSW Ew  |
+            0F 01 /4 | SMSW Mw/Rv |
             0F 01 /6 | LMSW Ew  |
             0F 01 /7 | INVLPG M | mem
             0F 02 /r | LAR Gv,Ew |
@@ -431,7 +431,7 @@ public final class OpcodeTable {
             0F C0 /r | XADD Eb,Gb | lock
             0F C1 /r | XADD Ev,Gv | lock
             0F C7 /1 | CMPXCHG8B Mq | mem lock
-            0F C8+r  | BSWAP Zd   |
+            0F C8+r  | BSWAP Zv   |
             0F FF /r | UD0 Gv,Ev  |
             """;
 

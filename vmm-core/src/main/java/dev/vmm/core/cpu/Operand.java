@@ -61,4 +61,9 @@ public final class Operand {
     public static final int SZ_P = 7;
     public static final int SZ_S = 8;
     public static final int SZ_A = 9;
+    /**
+     * The SDM's {@code Rv/Mw} (also written {@code Mw/Rv}): an E operand that is a register at the operand size
+     * (16/32) but a word in memory (MOV Ev,Sw; SLDT; STR; SMSW).
+     */
+    public static final int SZ_RVMW = 10;
 }

@@ -45,4 +45,20 @@ class CpuSmokeTest {
             assertEquals(0x7C0B, f.cpu.rip);
         }
     }
+
+    @Test
+    void invalidOpcodeRaisesUdThroughTheIvt() {
+        try (CpuFixture f = new CpuFixture()) {
+            // 0F 0A is no instruction: #UD (vector 6) -> IVT[6] = 0000:9000, which halts.
+            f.load(0x7C00, 0x0F, 0x0A).load(0x9000, 0xF4).load(6 * 4, 0x00, 0x90, 0x00, 0x00).real(0, 0x7C00);
+            assertEquals(Cpu.Exit.HALT, f.run(10));
+            assertEquals(0x9001, f.cpu.rip);
+            assertEquals(1, f.cpu.invalidCount());
+            // The frame holds the address of the faulting instruction (a fault, not a trap).
+            long sp = f.cpu.reg(Cpu.ESP, 2);
+            assertEquals(CpuFixture.STACK_TOP - 6, sp);
+            assertEquals(0x7C00, f.mem.read16(sp));
+            assertEquals(0, f.mem.read16(sp + 2));
+        }
+    }
 }
