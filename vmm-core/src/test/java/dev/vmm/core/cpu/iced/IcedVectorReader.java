@@ -339,7 +339,8 @@ public final class IcedVectorReader {
      */
     public static boolean isExtensionCode(String code) {
         String u = code.toUpperCase(Locale.ROOT);
-        return u.contains("VEX_") || u.contains("XOP_") || u.contains("3DNOW"); // VEX_ covers EVEX_ and MVEX_
+        // VEX_ covers EVEX_ and MVEX_; iced spells the 3DNow! codes D3NOW_...
+        return u.contains("VEX_") || u.contains("XOP_") || u.contains("3DNOW") || u.startsWith("D3NOW_");
     }
 
     /** Parses hex bytes, ignoring spaces ({@code "05 A55A3412"}); an empty string gives an empty array. */
