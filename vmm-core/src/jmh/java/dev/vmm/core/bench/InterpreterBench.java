@@ -1,0 +1,102 @@
+package dev.vmm.core.bench;
+
+import dev.vmm.core.cpu.Cpu;
+import dev.vmm.core.cpu.CpuFixture;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Interpreter throughput in guest instructions per second, on three endless 32-bit guest loops:
+ * register arithmetic, memory operands, and data-dependent branches. One benchmark operation is
+ * one retired guest instruction.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(1)
+public class InterpreterBench {
+    private static final int BATCH = 1_000_000;
+    private static final long CODE = 0x10000;
+
+    /** The guest loops, as machine code. */
+    private static final int[] ALU = {
+        0x01, 0xD8,             // add eax, ebx
+        0x31, 0xC1,             // xor ecx, eax
+        0x29, 0xCA,             // sub edx, ecx
+        0xD1, 0xE3,             // shl ebx, 1
+        0x83, 0xCB, 0x01,       // or ebx, 1
+        0x46,                   // inc esi
+        0xEB, 0xF2,             // jmp start
+    };
+    private static final int[] MEMORY = {
+        0x8B, 0x04, 0xB3,                   // mov eax, [ebx+esi*4]
+        0x01, 0x04, 0xBB,                   // add [ebx+edi*4], eax
+        0x46,                               // inc esi
+        0x81, 0xE6, 0xFF, 0x03, 0, 0,       // and esi, 0x3ff
+        0x47,                               // inc edi
+        0x81, 0xE7, 0xFF, 0x03, 0, 0,       // and edi, 0x3ff
+        0xEB, 0xEA,                         // jmp start
+    };
+    private static final int[] BRANCHY = {
+        0x40,                   // 0: inc eax
+        0xA8, 0x01,             // 1: test al, 1
+        0x74, 0x03,             // 3: jz 8
+        0x83, 0xC3, 0x03,       // 5: add ebx, 3
+        0xA8, 0x02,             // 8: test al, 2
+        0x75, 0x03,             // 10: jnz 15
+        0x83, 0xE9, 0x01,       // 12: sub ecx, 1
+        0x39, 0xD0,             // 15: cmp eax, edx
+        0x72, 0xED,             // 17: jb 0
+        0x31, 0xC0,             // 19: xor eax, eax
+        0xEB, 0xE9,             // 21: jmp 0
+    };
+
+    @Param({"alu", "memory", "branchy"})
+    public String loop;
+
+    private CpuFixture fixture;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        fixture = new CpuFixture(64 << 20);
+        int[] code = switch (loop) {
+            case "alu" -> ALU;
+            case "memory" -> MEMORY;
+            default -> BRANCHY;
+        };
+        fixture.load(CODE, code).flat32(CODE);
+        fixture.cpu.r[Cpu.EBX] = 0x20000;
+        fixture.cpu.r[Cpu.EDX] = 1000;
+        // Make sure the loop runs as intended before measuring it.
+        if (fixture.run(10_000) != Cpu.Exit.LIMIT) {
+            throw new IllegalStateException(loop + " loop stopped: " + fixture.cpu);
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        fixture.close();
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public long run() {
+        fixture.run(BATCH);
+        return fixture.cpu.instructionCount();
+    }
+}
