@@ -95,7 +95,6 @@ public final class Cpu {
     public final long[] dr = new long[8];
     /** Current privilege level (CS.RPL in protected mode, 3 in virtual-8086 mode, 0 in real mode). */
     public int cpl;
-    public long tsc;
     public final Msrs msrs = new Msrs();
 
     // ---- execution state ----------------------------------------------------------------------
@@ -119,6 +118,8 @@ public final class Cpu {
     /** True while DR7 enables a breakpoint or a debug trap is pending (see {@link Debug}). */
     boolean debugActive;
     InterruptSource intr = InterruptSource.NONE;
+    /** What the time-stamp counter counts (before the TSC offset); the instruction count by default. */
+    java.util.function.LongSupplier timeStamp = () -> icount;
     private final CpuFault fault = new CpuFault();
     private final Unimplemented unimplemented = new Unimplemented();
 
@@ -137,6 +138,27 @@ public final class Cpu {
 
     public void setInterruptSource(InterruptSource source) {
         this.intr = source;
+    }
+
+    /**
+     * Drives the A20 gate: when disabled, physical address bit 20 is forced to 0 (the 8086 1 MiB
+     * wrap-around that real-mode software may rely on). Call on the CPU's thread.
+     */
+    public void setA20(boolean enabled) {
+        long m = enabled ? -1L : ~(1L << 20);
+        if (mmu.a20Mask != m) {
+            mmu.a20Mask = m;
+            mmu.flushAll();
+        }
+    }
+
+    public boolean a20() {
+        return mmu.a20Mask == -1L;
+    }
+
+    /** Makes the TSC count {@code source} (e.g. guest nanoseconds scaled to a clock rate) instead of instructions. */
+    public void setTimeStampSource(java.util.function.LongSupplier source) {
+        this.timeStamp = source;
     }
 
     public PhysicalMemory memory() {

@@ -213,35 +213,10 @@ final class Interrupts {
 
     private void toInnerRing(int vector, int err, int ext, int sel, long cd, long offset, int size, int oldFlags,
                              boolean vm, int dpl) {
-        // New stack from the TSS.
-        boolean tss32 = (cpu.tr.attr & 0x8) != 0;
-        long newSp;
-        int newSs;
-        if (tss32) {
-            long at = 4 + dpl * 8L;
-            if (at + 5 > cpu.tr.limit) {
-                throw cpu.fault(Exceptions.TS, (cpu.tr.selector & 0xFFFC) | ext);
-            }
-            newSp = cpu.readLinear32(cpu.tr.base + at);
-            newSs = cpu.readLinear16(cpu.tr.base + at + 4);
-        } else {
-            long at = 2 + dpl * 4L;
-            if (at + 3 > cpu.tr.limit) {
-                throw cpu.fault(Exceptions.TS, (cpu.tr.selector & 0xFFFC) | ext);
-            }
-            newSp = cpu.readLinear16(cpu.tr.base + at);
-            newSs = cpu.readLinear16(cpu.tr.base + at + 2);
-        }
-        if ((newSs & 0xFFFC) == 0) {
-            throw cpu.fault(Exceptions.TS, ext);
-        }
-        long sd = Descriptors.read(cpu, newSs, Exceptions.TS, ext);
-        if ((newSs & 3) != dpl || Descriptors.dpl(sd) != dpl || !Descriptors.writableData(sd)) {
-            throw cpu.fault(Exceptions.TS, (newSs & 0xFFFC) | ext);
-        }
-        if (!Descriptors.present(sd)) {
-            throw cpu.fault(Exceptions.SS, (newSs & 0xFFFC) | ext);
-        }
+        long stack = FarTransfers.tssStack(cpu, dpl, ext);
+        int newSs = (int) (stack >>> 32);
+        long newSp = stack & 0xFFFF_FFFFL;
+        long sd = FarTransfers.checkInnerSs(cpu, newSs, dpl, ext);
         if (offset > Descriptors.limit(cd)) {
             throw cpu.gp(ext);
         }

@@ -3,8 +3,9 @@ package dev.vmm.core.cpu;
 /**
  * The model-specific registers this CPU implements; RDMSR/WRMSR of any other index raise #GP(0).
  *
- * <p>The time-stamp counter is derived from the instruction count, so it is deterministic: TSC =
- * {@link Cpu#instructionCount()} + {@link #tscOffset}; WRMSR to the TSC sets the offset.
+ * <p>The time-stamp counter is the CPU's time-stamp source (by default the instruction count, which
+ * is deterministic; a board may supply one derived from its virtual clock) plus
+ * {@link #tscOffset}; WRMSR to the TSC sets the offset.
  * EFER.LME is stored but activates nothing (long mode is not implemented yet); EFER.LMA is
  * read-only.
  */
@@ -30,7 +31,7 @@ public final class Msrs {
     public long sysenterEip;
     public long pat;
     public long miscEnable;
-    /** TSC = instruction count + this offset. */
+    /** TSC = time-stamp source + this offset. */
     public long tscOffset;
 
     void reset() {
@@ -43,7 +44,7 @@ public final class Msrs {
 
     /** The time-stamp counter of {@code c}. */
     static long tsc(Cpu c) {
-        return c.icount + c.msrs.tscOffset;
+        return c.timeStamp.getAsLong() + c.msrs.tscOffset;
     }
 
     /** RDMSR of {@code index}; #GP(0) for an MSR this CPU does not implement. */
@@ -64,7 +65,7 @@ public final class Msrs {
     /** WRMSR of {@code index} with {@code v}; #GP(0) for unknown MSRs and reserved bits. */
     void write(Cpu c, int index, long v) {
         switch (index) {
-            case TSC -> tscOffset = v - c.icount;
+            case TSC -> tscOffset = v - c.timeStamp.getAsLong();
             case APIC_BASE -> {
                 if ((v & ~(APIC_WRITABLE | APIC_BSP)) != 0) {
                     throw c.gp(0);

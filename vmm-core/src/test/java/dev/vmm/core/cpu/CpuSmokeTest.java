@@ -61,4 +61,22 @@ class CpuSmokeTest {
             assertEquals(0, f.mem.read16(sp + 2));
         }
     }
+
+    @Test
+    void a20GateWrapsAtOneMegabyte() {
+        try (CpuFixture f = new CpuFixture()) {
+            // mov ax, ffff ; mov es, ax ; mov al, [es:0x10] ; hlt  -- reads linear 0x100000
+            f.load(0x7C00, 0xB8, 0xFF, 0xFF, 0x8E, 0xC0, 0x26, 0xA0, 0x10, 0x00, 0xF4).real(0, 0x7C00);
+            f.mem.write8(0x100000, 0x11);
+            f.mem.write8(0x000000, 0x22);
+            f.cpu.setA20(false);
+            assertEquals(Cpu.Exit.HALT, f.run(10));
+            assertEquals(0x22, f.cpu.reg(Cpu.EAX, 1), "A20 off: FFFF:0010 wraps to 0");
+            f.cpu.setA20(true);
+            f.cpu.rip = 0x7C00;
+            f.cpu.halted = false;
+            assertEquals(Cpu.Exit.HALT, f.run(10));
+            assertEquals(0x11, f.cpu.reg(Cpu.EAX, 1), "A20 on: FFFF:0010 is 0x100000");
+        }
+    }
 }
