@@ -31,6 +31,12 @@ final class StringOps {
         m.put("OUTS", StringOps::outs);
     }
 
+    /** One element of a string instruction: moves, compares or transfers one item and steps the indexes. */
+    @FunctionalInterface
+    private interface Element {
+        void run(Cpu c, Insn i);
+    }
+
     private static boolean rep(Insn i) {
         return (i.prefixes & (Insn.P_REP | Insn.P_REPNE)) != 0;
     }
@@ -48,227 +54,140 @@ final class StringOps {
     }
 
     /**
-     * Decrements the count after an element; returns true if the instruction is finished for this
-     * execution (count exhausted, or the chunk used up, in which case rip is rewound).
+     * Runs {@code e} once, or under REP as often as the count says: the count is decremented after
+     * each element; for a comparing instruction ({@code compares}) the repetition also ends when ZF
+     * no longer matches the prefix (REPE continues while equal, REPNE while not equal). When the
+     * chunk is used up before the end, rip is rewound so the instruction resumes.
      */
-    private static boolean next(Cpu c, int a, int left) {
-        long n = c.reg(Cpu.ECX, a) - 1;
-        c.setReg(Cpu.ECX, a, n);
-        if (Cpu.mask(n, a) == 0) {
-            return true;
-        }
-        if (left == 0) {
-            c.rip = c.startRip;
-            return true;
-        }
-        return false;
-    }
-
-    // ---- MOVS / STOS / LODS -------------------------------------------------------------------
-
-    static void movs(Cpu c, Insn i) {
-        int size = i.w1;
-        int a = i.asize;
-        int d = step(c, size);
-        int src = i.seg;
+    private static void repeat(Cpu c, Insn i, Element e, boolean compares) {
         if (!rep(i)) {
-            movsOne(c, src, size, a, d);
+            e.run(c, i);
             return;
         }
-        if (c.reg(Cpu.ECX, a) == 0) {
-            return;
-        }
-        int left = chunk(c);
-        do {
-            movsOne(c, src, size, a, d);
-        } while (!next(c, a, --left));
-    }
-
-    private static void movsOne(Cpu c, int src, int size, int a, int d) {
-        long si = c.reg(Cpu.ESI, a);
-        long di = c.reg(Cpu.EDI, a);
-        c.write(Cpu.ES, di, size, c.read(src, si, size));
-        c.setReg(Cpu.ESI, a, si + d);
-        c.setReg(Cpu.EDI, a, di + d);
-    }
-
-    static void stos(Cpu c, Insn i) {
-        int size = i.w1;
         int a = i.asize;
-        int d = step(c, size);
-        long v = c.reg(Cpu.EAX, size);
-        if (!rep(i)) {
-            stosOne(c, size, a, d, v);
-            return;
-        }
-        if (c.reg(Cpu.ECX, a) == 0) {
-            return;
-        }
-        int left = chunk(c);
-        do {
-            stosOne(c, size, a, d, v);
-        } while (!next(c, a, --left));
-    }
-
-    private static void stosOne(Cpu c, int size, int a, int d, long v) {
-        long di = c.reg(Cpu.EDI, a);
-        c.write(Cpu.ES, di, size, v);
-        c.setReg(Cpu.EDI, a, di + d);
-    }
-
-    static void lods(Cpu c, Insn i) {
-        int size = i.w1;
-        int a = i.asize;
-        int d = step(c, size);
-        int src = i.seg;
-        if (!rep(i)) {
-            lodsOne(c, src, size, a, d);
-            return;
-        }
-        if (c.reg(Cpu.ECX, a) == 0) {
-            return;
-        }
-        int left = chunk(c);
-        do {
-            lodsOne(c, src, size, a, d);
-        } while (!next(c, a, --left));
-    }
-
-    private static void lodsOne(Cpu c, int src, int size, int a, int d) {
-        long si = c.reg(Cpu.ESI, a);
-        long v = c.read(src, si, size);
-        c.setReg(Cpu.EAX, size, v);
-        c.setReg(Cpu.ESI, a, si + d);
-    }
-
-    // ---- CMPS / SCAS --------------------------------------------------------------------------
-
-    static void cmps(Cpu c, Insn i) {
-        int size = i.w1;
-        int a = i.asize;
-        int d = step(c, size);
-        int src = i.seg;
-        if (!rep(i)) {
-            cmpsOne(c, src, size, a, d);
-            return;
-        }
         if (c.reg(Cpu.ECX, a) == 0) {
             return;
         }
         boolean whileEqual = (i.prefixes & Insn.P_REP) != 0;
         int left = chunk(c);
-        do {
-            cmpsOne(c, src, size, a, d);
-        } while (!nextCompare(c, a, --left, whileEqual));
+        while (true) {
+            e.run(c, i);
+            long n = c.reg(Cpu.ECX, a) - 1;
+            c.setReg(Cpu.ECX, a, n);
+            if (Cpu.mask(n, a) == 0 || compares && c.flags.zf() != whileEqual) {
+                return;
+            }
+            if (--left == 0) {
+                c.rip = c.startRip;
+                return;
+            }
+        }
     }
 
-    private static void cmpsOne(Cpu c, int src, int size, int a, int d) {
+    // ---- MOVS / STOS / LODS -------------------------------------------------------------------
+
+    static void movs(Cpu c, Insn i) {
+        repeat(c, i, StringOps::movsOne, false);
+    }
+
+    private static void movsOne(Cpu c, Insn i) {
+        int size = i.w1;
+        int a = i.asize;
         long si = c.reg(Cpu.ESI, a);
         long di = c.reg(Cpu.EDI, a);
-        long x = c.read(src, si, size);
+        c.write(Cpu.ES, di, size, c.read(i.seg, si, size));
+        int d = step(c, size);
+        c.setReg(Cpu.ESI, a, si + d);
+        c.setReg(Cpu.EDI, a, di + d);
+    }
+
+    static void stos(Cpu c, Insn i) {
+        repeat(c, i, StringOps::stosOne, false);
+    }
+
+    private static void stosOne(Cpu c, Insn i) {
+        int size = i.w1;
+        int a = i.asize;
+        long di = c.reg(Cpu.EDI, a);
+        c.write(Cpu.ES, di, size, c.reg(Cpu.EAX, size));
+        c.setReg(Cpu.EDI, a, di + step(c, size));
+    }
+
+    static void lods(Cpu c, Insn i) {
+        repeat(c, i, StringOps::lodsOne, false);
+    }
+
+    private static void lodsOne(Cpu c, Insn i) {
+        int size = i.w2;
+        int a = i.asize;
+        long si = c.reg(Cpu.ESI, a);
+        long v = c.read(i.seg, si, size);
+        c.setReg(Cpu.EAX, size, v);
+        c.setReg(Cpu.ESI, a, si + step(c, size));
+    }
+
+    // ---- CMPS / SCAS --------------------------------------------------------------------------
+
+    static void cmps(Cpu c, Insn i) {
+        repeat(c, i, StringOps::cmpsOne, true);
+    }
+
+    private static void cmpsOne(Cpu c, Insn i) {
+        int size = i.w1;
+        int a = i.asize;
+        long si = c.reg(Cpu.ESI, a);
+        long di = c.reg(Cpu.EDI, a);
+        long x = c.read(i.seg, si, size);
         long y = c.read(Cpu.ES, di, size);
+        int d = step(c, size);
         c.setReg(Cpu.ESI, a, si + d);
         c.setReg(Cpu.EDI, a, di + d);
         c.flags.lazy(Flags.SUB, size, x, y, x - y);
     }
 
     static void scas(Cpu c, Insn i) {
-        int size = i.w1;
-        int a = i.asize;
-        int d = step(c, size);
-        long acc = c.reg(Cpu.EAX, size);
-        if (!rep(i)) {
-            scasOne(c, size, a, d, acc);
-            return;
-        }
-        if (c.reg(Cpu.ECX, a) == 0) {
-            return;
-        }
-        boolean whileEqual = (i.prefixes & Insn.P_REP) != 0;
-        int left = chunk(c);
-        do {
-            scasOne(c, size, a, d, acc);
-        } while (!nextCompare(c, a, --left, whileEqual));
+        repeat(c, i, StringOps::scasOne, true);
     }
 
-    private static void scasOne(Cpu c, int size, int a, int d, long acc) {
+    private static void scasOne(Cpu c, Insn i) {
+        int size = i.w2;
+        int a = i.asize;
+        long acc = c.reg(Cpu.EAX, size);
         long di = c.reg(Cpu.EDI, a);
         long y = c.read(Cpu.ES, di, size);
-        c.setReg(Cpu.EDI, a, di + d);
+        c.setReg(Cpu.EDI, a, di + step(c, size));
         c.flags.lazy(Flags.SUB, size, acc, y, acc - y);
-    }
-
-    /**
-     * {@link #next} for REPE/REPNE: the repetition also ends when ZF no longer matches the prefix
-     * (REPE continues while equal, REPNE while not equal).
-     */
-    private static boolean nextCompare(Cpu c, int a, int left, boolean whileEqual) {
-        long n = c.reg(Cpu.ECX, a) - 1;
-        c.setReg(Cpu.ECX, a, n);
-        if (Cpu.mask(n, a) == 0 || c.flags.zf() != whileEqual) {
-            return true;
-        }
-        if (left == 0) {
-            c.rip = c.startRip;
-            return true;
-        }
-        return false;
     }
 
     // ---- INS / OUTS ---------------------------------------------------------------------------
 
     static void ins(Cpu c, Insn i) {
-        int size = i.w1;
-        int a = i.asize;
-        int port = (int) c.reg(Cpu.EDX, 2);
-        c.checkIo(port, size);
-        int d = step(c, size);
-        if (!rep(i)) {
-            insOne(c, port, size, a, d);
-            return;
-        }
-        if (c.reg(Cpu.ECX, a) == 0) {
-            return;
-        }
-        int left = chunk(c);
-        do {
-            insOne(c, port, size, a, d);
-        } while (!next(c, a, --left));
+        c.checkIo((int) c.reg(Cpu.EDX, 2), i.w1);
+        repeat(c, i, StringOps::insOne, false);
     }
 
-    private static void insOne(Cpu c, int port, int size, int a, int d) {
+    private static void insOne(Cpu c, Insn i) {
+        int size = i.w1;
+        int a = i.asize;
         long di = c.reg(Cpu.EDI, a);
         // The destination is checked before the port is read (a read can have side effects).
         c.probeWrite(Cpu.ES, di, size);
-        int v = c.io.read(port, size);
+        int v = c.io.read((int) c.reg(Cpu.EDX, 2), size);
         c.write(Cpu.ES, di, size, v);
-        c.setReg(Cpu.EDI, a, di + d);
+        c.setReg(Cpu.EDI, a, di + step(c, size));
     }
 
     static void outs(Cpu c, Insn i) {
-        int size = i.w2;
-        int a = i.asize;
-        int port = (int) c.reg(Cpu.EDX, 2);
-        c.checkIo(port, size);
-        int d = step(c, size);
-        int src = i.seg;
-        if (!rep(i)) {
-            outsOne(c, port, src, size, a, d);
-            return;
-        }
-        if (c.reg(Cpu.ECX, a) == 0) {
-            return;
-        }
-        int left = chunk(c);
-        do {
-            outsOne(c, port, src, size, a, d);
-        } while (!next(c, a, --left));
+        c.checkIo((int) c.reg(Cpu.EDX, 2), i.w2);
+        repeat(c, i, StringOps::outsOne, false);
     }
 
-    private static void outsOne(Cpu c, int port, int src, int size, int a, int d) {
+    private static void outsOne(Cpu c, Insn i) {
+        int size = i.w2;
+        int a = i.asize;
         long si = c.reg(Cpu.ESI, a);
-        long v = c.read(src, si, size);
-        c.io.write(port, size, (int) v);
-        c.setReg(Cpu.ESI, a, si + d);
+        long v = c.read(i.seg, si, size);
+        c.io.write((int) c.reg(Cpu.EDX, 2), size, (int) v);
+        c.setReg(Cpu.ESI, a, si + step(c, size));
     }
 }
