@@ -118,6 +118,11 @@ public final class Cpu {
     /** True while DR7 enables a breakpoint or a debug trap is pending (see {@link Debug}). */
     boolean debugActive;
     InterruptSource intr = InterruptSource.NONE;
+    /** MSRs implemented by a board device (the local APIC), or null. */
+    MsrExtension msrExtension;
+    /** CPUID leaf-1 EDX and ECX bits of features the board provides (the APIC). */
+    int boardEdx;
+    int boardEcx;
     /** What the time-stamp counter counts (before the TSC offset); the instruction count by default. */
     java.util.function.LongSupplier timeStamp = () -> icount;
     private final CpuFault fault = new CpuFault();
@@ -154,6 +159,21 @@ public final class Cpu {
 
     public boolean a20() {
         return mmu.a20Mask == -1L;
+    }
+
+    /**
+     * Connects a board's on-chip APIC: its MSRs ({@code msrs}, IA32_APIC_BASE and
+     * IA32_TSC_DEADLINE) and its CPUID feature bits.
+     */
+    public void attachApic(MsrExtension msrs) {
+        this.msrExtension = msrs;
+        this.boardEdx |= Cpuid.EDX_APIC;
+        this.boardEcx |= Cpuid.ECX_TSC_DEADLINE;
+    }
+
+    /** The time-stamp counter (what RDTSC returns). */
+    public long readTsc() {
+        return Msrs.tsc(this);
     }
 
     /** Makes the TSC count {@code source} (e.g. guest nanoseconds scaled to a clock rate) instead of instructions. */
@@ -561,6 +581,9 @@ public final class Cpu {
     public void checkIo(int port, int size) {
         if (protectedMode() && (cpl > iopl() || v86())) {
             interrupts.checkIoBitmap(port, size);
+        }
+        if (debugActive) {
+            debug.io(port, size);
         }
     }
 

@@ -24,6 +24,9 @@ public final class Cpuid {
     public static final int EDX_CX8 = 1 << 8;
     public static final int EDX_SEP = 1 << 11;
     public static final int EDX_PGE = 1 << 13;
+    public static final int EDX_APIC = 1 << 9;
+    /** Leaf 1 ECX: the local APIC timer has TSC-deadline mode. */
+    public static final int ECX_TSC_DEADLINE = 1 << 24;
     public static final int EDX_CMOV = 1 << 15;
     public static final int EDX_PSE36 = 1 << 17;
     /** Extended leaf 0x80000001 EDX: execute disable. */
@@ -35,26 +38,34 @@ public final class Cpuid {
     /** Executes CPUID with the leaf in EAX (and subleaf in ECX) of {@code cpu}. */
     static void execute(Cpu cpu) {
         int leaf = (int) cpu.reg(Cpu.EAX, 4);
-        int[] v = query(leaf);
+        int[] v = query(leaf, cpu.boardEdx, cpu.boardEcx);
         cpu.setReg(Cpu.EAX, 4, v[0] & 0xFFFF_FFFFL);
         cpu.setReg(Cpu.EBX, 4, v[1] & 0xFFFF_FFFFL);
         cpu.setReg(Cpu.ECX, 4, v[2] & 0xFFFF_FFFFL);
         cpu.setReg(Cpu.EDX, 4, v[3] & 0xFFFF_FFFFL);
     }
 
-    /** EAX, EBX, ECX, EDX for {@code leaf}. */
+    /** EAX, EBX, ECX, EDX for {@code leaf} of a CPU on a board with no APIC. */
     public static int[] query(int leaf) {
+        return query(leaf, 0, 0);
+    }
+
+    /**
+     * EAX, EBX, ECX, EDX for {@code leaf}; {@code boardEdx} and {@code boardEcx} add leaf-1 bits of
+     * features the board provides (the on-chip APIC and its TSC-deadline timer).
+     */
+    public static int[] query(int leaf, int boardEdx, int boardEcx) {
         return switch (leaf) {
             case 0 -> {
                 int[] s = text(VENDOR, 0, 3);
                 yield new int[] {1, s[0], s[2], s[1]};
             }
-            case 1 -> new int[] {RESET_SIGNATURE, 0, 0, LEAF1_EDX};
+            case 1 -> new int[] {RESET_SIGNATURE, 0, boardEcx, LEAF1_EDX | boardEdx};
             case 0x8000_0000 -> new int[] {0x8000_0004, 0, 0, 0};
             case 0x8000_0001 -> new int[] {0, 0, 0, EXT_EDX_NX};
             case 0x8000_0002, 0x8000_0003, 0x8000_0004 -> text(BRAND, (leaf - 0x8000_0002) * 4, 4);
             // Leaves above the maximum return the highest basic leaf's values, as Intel does.
-            default -> leaf < 0 ? new int[4] : new int[] {RESET_SIGNATURE, 0, 0, LEAF1_EDX};
+            default -> leaf < 0 ? new int[4] : new int[] {RESET_SIGNATURE, 0, boardEcx, LEAF1_EDX | boardEdx};
         };
     }
 

@@ -4,15 +4,16 @@ package dev.vmm.core.cpu;
  * The debug registers DR0-DR7 (Intel SDM vol. 3, the debug chapter: "Debug Registers", "Debug
  * Exceptions"): instruction breakpoints (faults, checked before an instruction executes,
  * suppressed by EFLAGS.RF), data write and read/write breakpoints (traps, reported after the
- * access's instruction completes), general detect (DR7.GD),
+ * access's instruction completes), I/O breakpoints (R/W = 10 with CR4.DE, traps on IN/OUT/INS/OUTS),
+ * general detect (DR7.GD),
  * the task-switch trap (TSS T bit) and the DR6 status bits. Single-step (EFLAGS.TF) is raised by
  * {@link Interrupts#afterInstruction()}, which merges the traps pending here into the same #DB.
  *
  * <p>Cost when unused: {@link Cpu#debugActive} is true only while DR7 enables a breakpoint or a
  * debug trap is pending; the CPU's fetch and data-access paths test that one boolean.
  *
- * <p>Not implemented: I/O breakpoints (R/W = 10 with CR4.DE), the MOV SS/POP SS delay of traps,
- * breakpoints on implicit supervisor accesses (descriptor tables, TSS, IDT).
+ * <p>Not implemented: the MOV SS/POP SS delay of traps, breakpoints on implicit supervisor accesses
+ * (descriptor tables, TSS, IDT).
  */
 final class Debug {
     /** DR6 bits. */
@@ -33,6 +34,7 @@ final class Debug {
 
     private static final int RW_EXEC = 0;
     private static final int RW_WRITE = 1;
+    private static final int RW_IO = 2;
     private static final int RW_RW = 3;
 
     private final Cpu cpu;
@@ -44,6 +46,8 @@ final class Debug {
     private int writeMask;
     /** Bit n set: breakpoint n is an enabled data breakpoint on reads (R/W 11). */
     private int readMask;
+    /** Bit n set: breakpoint n is an enabled I/O breakpoint (R/W 10 with CR4.DE). */
+    private int ioMask;
 
     Debug(Cpu cpu) {
         this.cpu = cpu;
@@ -58,7 +62,7 @@ final class Debug {
     /** Recomputes the enabled breakpoints from DR7 (after a DR7 write, task switch or reset). */
     void update() {
         long dr7 = cpu.dr[7];
-        execMask = writeMask = readMask = 0;
+        execMask = writeMask = readMask = ioMask = 0;
         for (int n = 0; n < 4; n++) {
             if (((dr7 >>> (2 * n)) & 3) == 0) {
                 continue;
@@ -72,11 +76,14 @@ final class Debug {
                     readMask |= 1 << n;
                 }
                 default -> {
-                    // I/O breakpoints are not implemented.
+                    // R/W 10: an I/O breakpoint with CR4.DE; undefined without it (ignored).
+                    if ((cpu.cr4 & Cpu.CR4_DE) != 0) {
+                        ioMask |= 1 << n;
+                    }
                 }
             }
         }
-        cpu.debugActive = (execMask | writeMask | readMask) != 0 || pending != 0;
+        cpu.debugActive = (execMask | writeMask | readMask | ioMask) != 0 || pending != 0;
     }
 
     /** Drops the instruction's pending traps (it faulted, so it did not complete). */
@@ -150,6 +157,15 @@ final class Debug {
         }
         for (int n = 0; n < 4; n++) {
             if ((mask & (1 << n)) != 0 && matches(n, lin, size)) {
+                pending |= 1L << n;
+            }
+        }
+    }
+
+    /** An I/O access of {@code size} bytes at {@code port} (only when {@link Cpu#debugActive}). */
+    void io(int port, int size) {
+        for (int n = 0; n < 4; n++) {
+            if ((ioMask & (1 << n)) != 0 && matches(n, port, size)) {
                 pending |= 1L << n;
             }
         }

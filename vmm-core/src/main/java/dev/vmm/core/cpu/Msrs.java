@@ -49,6 +49,10 @@ public final class Msrs {
 
     /** RDMSR of {@code index}; #GP(0) for an MSR this CPU does not implement. */
     long read(Cpu c, int index) {
+        MsrExtension ext = c.msrExtension;
+        if (ext != null && ext.implemented(index)) {
+            return ext.read(index);
+        }
         return switch (index) {
             case TSC -> tsc(c);
             case APIC_BASE -> apicBase;
@@ -64,6 +68,13 @@ public final class Msrs {
 
     /** WRMSR of {@code index} with {@code v}; #GP(0) for unknown MSRs and reserved bits. */
     void write(Cpu c, int index, long v) {
+        MsrExtension ext = c.msrExtension;
+        if (ext != null && ext.implemented(index)) {
+            if (!ext.write(index, v)) {
+                throw c.gp(0);
+            }
+            return;
+        }
         switch (index) {
             case TSC -> tscOffset = v - c.timeStamp.getAsLong();
             case APIC_BASE -> {

@@ -425,6 +425,9 @@ final class SystemOps {
         if ((changed & paging) != 0) {
             c.mmu.flushAll();
         }
+        if ((changed & Cpu.CR4_DE) != 0) {
+            c.debug.update(); // R/W = 10 in DR7 means an I/O breakpoint only with CR4.DE
+        }
     }
 
     /** #GP(0) if a PAE PDPTE at {@code cr3} is present with reserved bits set (SDM vol. 3, "PAE Paging"). */

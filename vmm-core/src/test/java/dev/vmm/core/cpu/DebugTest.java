@@ -160,6 +160,31 @@ class DebugTest {
     }
 
     @Test
+    void ioBreakpointTrapsAfterTheAccessOnlyWithCr4De() {
+        // mov dx,0x80 ; out dx,al ; in al,0x71 ; out 0x81,al ; nop ; hlt
+        int[] code = asm().b(0x66, 0xBA, 0x80, 0x00, 0xEE, 0xE4, 0x71, 0xE6, 0x81, NOP, HLT).build();
+        for (boolean de : new boolean[] {true, false}) {
+            try (CpuFixture f = flat(code)) {
+                dbHandler(f, false, false);
+                f.cpu.cr4 |= de ? Cpu.CR4_DE : 0;
+                f.cpu.dr[2] = 0x80;             // LEN 2: ports 0x80-0x81
+                f.cpu.dr[7] = 0x0600_0010L;     // L2, R/W2 = 10 (I/O), LEN2 = 01
+                f.cpu.debug.update();
+                run(f);
+                assertNoFault(f);
+                if (de) {
+                    assertEquals(2, count(f), "OUT to 0x80 and OUT to 0x81 trap; IN from 0x71 does not");
+                    assertEquals(CODE + 5, eip(f, 0), "a trap: EIP after the OUT");
+                    assertEquals(CODE + 9, eip(f, 1));
+                    assertEquals(0x4, dr6(f, 0), "B2");
+                } else {
+                    assertEquals(0, count(f), "R/W = 10 without CR4.DE is no breakpoint");
+                }
+            }
+        }
+    }
+
+    @Test
     void singleStepAndDataBreakpointShareOneDebugException() {
         // mov dword [0x5000],1 ; hlt   (TF set; the handler clears TF)
         int[] code = asm().b(0xC7, 0x05).d(0x5000).d(1).b(HLT).build();
