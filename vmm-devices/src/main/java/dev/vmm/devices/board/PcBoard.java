@@ -1,0 +1,364 @@
+package dev.vmm.devices.board;
+
+import dev.vmm.core.bus.PioBus;
+import dev.vmm.core.clock.VirtualClock;
+import dev.vmm.core.cpu.Cpu;
+import dev.vmm.core.cpu.MsrExtension;
+import dev.vmm.core.cpu.VcpuLoop;
+import dev.vmm.core.irq.IrqLine;
+import dev.vmm.core.memory.PhysicalMemory;
+import dev.vmm.devices.acpi.AcpiPm;
+import dev.vmm.devices.apic.IoApic;
+import dev.vmm.devices.apic.LocalApic;
+import dev.vmm.devices.debug.DebugConsole;
+import dev.vmm.devices.debug.DebugExit;
+import dev.vmm.devices.hpet.Hpet;
+import dev.vmm.devices.ide.IdeController;
+import dev.vmm.devices.pci.I440fxHostBridge;
+import dev.vmm.devices.pci.PciBus;
+import dev.vmm.devices.pci.Piix3IsaBridge;
+import dev.vmm.devices.pci.PiixIde;
+import dev.vmm.devices.pci.SharedIrqLine;
+import dev.vmm.devices.pic.DualPic;
+import dev.vmm.devices.pit.Pit8254;
+import dev.vmm.devices.ps2.A20Gate;
+import dev.vmm.devices.ps2.I8042;
+import dev.vmm.devices.ps2.Port92;
+import dev.vmm.devices.rtc.CmosLayout;
+import dev.vmm.devices.rtc.CmosRtc;
+import dev.vmm.devices.serial.Uart16550;
+import dev.vmm.devices.vga.Vga;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The PC: one CPU, RAM, and the devices of an i440FX/PIIX3 board, wired as real boards wire them.
+ * Built by {@link BoardConfig} through a readable recipe of {@code attach*} steps; nothing is
+ * static, so many boards live in one JVM.
+ *
+ * <p>Interrupts: every ISA IRQ is a wired-OR line ({@link SharedIrqLine}) that drives both the
+ * 8259 pair and the I/O APIC (IRQ0 on I/O APIC pin 2, as the MP/ACPI tables will say). The CPU
+ * takes its interrupts from the local APIC, which passes the 8259's through in virtual-wire mode
+ * until the guest programs it.
+ *
+ * <p>Time: one {@link VirtualClock} drives every timer; the TSC counts guest nanoseconds (1 GHz).
+ * In deterministic mode guest time is derived from the instruction count only, so the same guest
+ * with the same input produces the same output on every run.
+ */
+public final class PcBoard implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(PcBoard.class);
+
+    public static final int[] COM_BASES = {0x3F8, 0x2F8, 0x3E8, 0x2E8};
+    public static final int[] COM_IRQS = {4, 3, 4, 3};
+    /** I/O base of the ACPI PM block (PIIX4 PMBA, as QEMU places it). */
+    public static final int PM_BASE = 0x600;
+    /** ACPI SCI interrupt. */
+    public static final int SCI_IRQ = 9;
+    /** Local APIC timer input clock. */
+    public static final long APIC_TIMER_HZ = 1_000_000_000L;
+    /** TSC rate: guest nanoseconds. */
+    public static final long TSC_HZ = 1_000_000_000L;
+    /** IA32_TSC_DEADLINE. */
+    public static final int MSR_TSC_DEADLINE = 0x6E0;
+    /** IA32_APIC_BASE. */
+    public static final int MSR_APIC_BASE = 0x1B;
+
+    /** Why {@link #run(long)} returned. */
+    public enum ExitKind {
+        /** The guest powered off (ACPI S5). */
+        POWER_OFF,
+        /** The guest asked for a reset (keyboard controller, port 0x92, 0xCF9): build a fresh board. */
+        RESET,
+        /** The guest wrote to the debug-exit port; {@link Exit#status()} is (value << 1) | 1. */
+        DEBUG_EXIT,
+        /** Triple fault: the processor shut down. */
+        SHUTDOWN,
+        /** HLT with interrupts disabled and nothing that could ever wake it. */
+        HALTED,
+        /** The instruction budget ran out. */
+        LIMIT,
+        /** {@link #requestStop()} was called. */
+        STOPPED
+    }
+
+    /** The outcome of a run. */
+    public record Exit(ExitKind kind, int status) {
+    }
+
+    private final BoardConfig config;
+    private final VirtualClock clock;
+    private final PhysicalMemory memory;
+    private final PioBus io = new PioBus();
+    private final Cpu cpu;
+    private final VcpuLoop loop;
+    private final SharedIrqLine[] isaIrq = new SharedIrqLine[16];
+    private DualPic pic;
+    private IoApic ioapic;
+    private LocalApic lapic;
+    private Pit8254 pit;
+    private CmosRtc rtc;
+    private Hpet hpet;
+    private I8042 keyboard;
+    private A20Gate a20;
+    private final Uart16550[] uarts = new Uart16550[4];
+    private Vga vga;
+    private PciBus pci;
+    private Piix3IsaBridge isaBridge;
+    private IdeController ide;
+    private AcpiPm pm;
+    private volatile ExitKind pending;
+    private volatile int pendingStatus;
+
+    PcBoard(BoardConfig config) {
+        this.config = config;
+        this.clock = config.deterministic()
+                ? new VirtualClock(VirtualClock.Mode.DETERMINISTIC, 1)
+                : new VirtualClock(VirtualClock.Mode.REALTIME);
+        this.memory = PhysicalMemory.create(config.memoryBytes());
+        this.cpu = new Cpu(memory, io);
+        this.loop = new VcpuLoop(cpu, clock);
+        cpu.setTimeStampSource(clock::nanos);
+        attachInterruptControllers();
+        attachTimers();
+        attachKeyboardController();
+        attachSerialPorts();
+        attachVga();
+        attachPci();
+        attachIde();
+        attachAcpi();
+        attachDebugDevices();
+    }
+
+    // ---- the recipe ----------------------------------------------------------------------------
+
+    private void attachInterruptControllers() {
+        pic = new DualPic();
+        pic.attach(io);
+        lapic = new LocalApic(clock, APIC_TIMER_HZ, cpu::readTsc, TSC_HZ, pic);
+        lapic.attach(memory);
+        ioapic = new IoApic(lapic);
+        ioapic.attach(memory);
+        lapic.setEoiListener(ioapic::eoi);
+        for (int n = 0; n < 16; n++) {
+            IrqLine picPin = pic.irq(n);
+            IrqLine apicPin = ioapic.pin(n == 0 ? 2 : n);
+            isaIrq[n] = new SharedIrqLine(level -> {
+                picPin.set(level);
+                apicPin.set(level);
+            });
+        }
+        cpu.setInterruptSource(lapic);
+        pic.setIntrListener(loop::wake);
+        lapic.setIntrListener(loop::wake);
+        lapic.setInitListener(() -> exitRequested(ExitKind.RESET, 0));
+        cpu.attachApic(new ApicMsrs());
+    }
+
+    /** The local APIC's MSRs as the CPU sees them. */
+    private final class ApicMsrs implements MsrExtension {
+        @Override
+        public boolean implemented(int index) {
+            return index == MSR_APIC_BASE || index == MSR_TSC_DEADLINE;
+        }
+
+        @Override
+        public long read(int index) {
+            return index == MSR_APIC_BASE ? lapic.baseMsr() : lapic.readTscDeadline();
+        }
+
+        @Override
+        public boolean write(int index, long value) {
+            if (index == MSR_TSC_DEADLINE) {
+                lapic.writeTscDeadline(value);
+                return true;
+            }
+            long reserved = ~(0xF_FFFF_F000L | LocalApic.BASE_ENABLE | LocalApic.BASE_BSP);
+            if ((value & reserved) != 0) {
+                return false;
+            }
+            lapic.setBaseMsr(value);
+            return true;
+        }
+    }
+
+    /** The HPET owns IRQ0 and IRQ8: it passes the PIT and RTC through until legacy replacement is on. */
+    private void attachTimers() {
+        hpet = new Hpet(clock, ioapic::pin, isaIrq[0].newInput(), isaIrq[8].newInput());
+        hpet.attach(memory);
+        pit = new Pit8254(clock, hpet.pitInput());
+        pit.attach(io);
+        rtc = new CmosRtc(clock, hpet.rtcInput(), config.rtcTime());
+        rtc.attach(io);
+        CmosLayout.fill(rtc, config.memoryBytes());
+    }
+
+    private void attachKeyboardController() {
+        a20 = new A20Gate(cpu::setA20);
+        keyboard = new I8042(isaIrq[1].newInput(), isaIrq[12].newInput(), a20::setFromI8042, this::resetRequested);
+        keyboard.attach(io);
+        new Port92(a20::setFromPort92, this::resetRequested).attach(io);
+    }
+
+    private void attachSerialPorts() {
+        for (int n = 0; n < 4; n++) {
+            if (config.serial(n) != null) {
+                uarts[n] = new Uart16550(COM_BASES[n], clock, isaIrq[COM_IRQS[n]].newInput(), config.serial(n));
+                uarts[n].attach(io);
+            }
+        }
+    }
+
+    private void attachVga() {
+        vga = new Vga(clock);
+        vga.attach(io, memory);
+    }
+
+    private void attachPci() {
+        pci = new PciBus();
+        pci.attach(io);
+        pci.add(0, 0, new I440fxHostBridge());
+        isaBridge = new Piix3IsaBridge(n -> isaIrq[n].newInput(), this::resetRequested);
+        isaBridge.attach(io);
+        pci.add(1, 0, isaBridge);
+        pci.setIntxRouter(isaBridge::intx);
+    }
+
+    private void attachIde() {
+        ide = new IdeController(memory, isaIrq[14].newInput(), isaIrq[15].newInput());
+        for (BoardConfig.Drive d : config.drives()) {
+            ide.connect(d.channel(), d.unit(), d.drive());
+        }
+        ide.attach(io);
+        pci.add(1, 1, new PiixIde(ide::setBusMasterBase));
+    }
+
+    private void attachAcpi() {
+        pm = new AcpiPm(clock, isaIrq[SCI_IRQ].newInput(), () -> exitRequested(ExitKind.POWER_OFF, 0));
+        pm.attach(io, PM_BASE);
+    }
+
+    private void attachDebugDevices() {
+        if (config.debugConsole() != null) {
+            new DebugConsole(config.debugConsole()).attach(io);
+        }
+        if (config.debugExit()) {
+            new DebugExit(status -> exitRequested(ExitKind.DEBUG_EXIT, status)).attach(io);
+        }
+    }
+
+    // ---- running -------------------------------------------------------------------------------
+
+    private void resetRequested() {
+        exitRequested(ExitKind.RESET, 0);
+    }
+
+    private void exitRequested(ExitKind kind, int status) {
+        if (pending == null) {
+            pendingStatus = status;
+            pending = kind;
+        }
+        cpu.requestStop();
+    }
+
+    /**
+     * Runs the guest for at most {@code maxInstructions} (use {@link Long#MAX_VALUE} for no limit).
+     * HLT idles without spinning.
+     */
+    public Exit run(long maxInstructions) {
+        Cpu.Exit e = loop.run(maxInstructions);
+        ExitKind kind = pending;
+        if (kind != null) {
+            return new Exit(kind, pendingStatus);
+        }
+        return switch (e) {
+            case SHUTDOWN -> {
+                log.warn("guest triple-faulted; CPU state:\n{}", cpu);
+                yield new Exit(ExitKind.SHUTDOWN, 0);
+            }
+            case HALT -> new Exit(ExitKind.HALTED, 0);
+            case LIMIT -> new Exit(ExitKind.LIMIT, 0);
+            case STOPPED -> new Exit(ExitKind.STOPPED, 0);
+        };
+    }
+
+    /** Asks a running {@link #run(long)} to return (any thread). */
+    public void requestStop() {
+        cpu.requestStop();
+    }
+
+    // ---- parts ---------------------------------------------------------------------------------
+
+    public BoardConfig config() {
+        return config;
+    }
+
+    public Cpu cpu() {
+        return cpu;
+    }
+
+    public PhysicalMemory memory() {
+        return memory;
+    }
+
+    public PioBus io() {
+        return io;
+    }
+
+    public VirtualClock clock() {
+        return clock;
+    }
+
+    public DualPic pic() {
+        return pic;
+    }
+
+    public LocalApic localApic() {
+        return lapic;
+    }
+
+    public IoApic ioApic() {
+        return ioapic;
+    }
+
+    public Pit8254 pit() {
+        return pit;
+    }
+
+    public CmosRtc rtc() {
+        return rtc;
+    }
+
+    public Hpet hpet() {
+        return hpet;
+    }
+
+    public I8042 keyboardController() {
+        return keyboard;
+    }
+
+    public Uart16550 serial(int n) {
+        return uarts[n];
+    }
+
+    public Vga vga() {
+        return vga;
+    }
+
+    public PciBus pci() {
+        return pci;
+    }
+
+    public IdeController ide() {
+        return ide;
+    }
+
+    public AcpiPm acpi() {
+        return pm;
+    }
+
+    /** Releases guest memory. Serial backends and disk images belong to whoever made the config. */
+    @Override
+    public void close() {
+        memory.close();
+    }
+}
