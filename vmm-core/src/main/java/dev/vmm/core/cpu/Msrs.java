@@ -6,8 +6,8 @@ package dev.vmm.core.cpu;
  * <p>The time-stamp counter is the CPU's time-stamp source (by default the instruction count, which
  * is deterministic; a board may supply one derived from its virtual clock) plus
  * {@link #tscOffset}; WRMSR to the TSC sets the offset.
- * EFER.LME is stored but activates nothing (long mode is not implemented yet); EFER.LMA is
- * read-only.
+ * EFER accepts only NXE, the one EFER feature CPUID reports (no SYSCALL, no long mode yet: SCE and
+ * LME are reserved bits and raise #GP(0), as on a processor without them).
  */
 public final class Msrs {
     public static final int TSC = 0x10;
@@ -22,8 +22,8 @@ public final class Msrs {
     /** IA32_APIC_BASE: BSP flag (read-only), global enable, base (bits 35:12). */
     private static final long APIC_BSP = 1L << 8;
     private static final long APIC_WRITABLE = 0xF_FFFF_F000L | 1L << 11;
-    /** EFER bits this CPU accepts: SCE, LME, NXE (LMA is read-only). */
-    private static final long EFER_WRITABLE = Cpu.EFER_SCE | Cpu.EFER_LME | Cpu.EFER_NXE;
+    /** EFER bits this CPU accepts: NXE (CPUID 0x80000001 reports neither SYSCALL nor long mode). */
+    private static final long EFER_WRITABLE = Cpu.EFER_NXE;
 
     public long apicBase;
     public long sysenterCs;
@@ -103,15 +103,11 @@ public final class Msrs {
     }
 
     private static void writeEfer(Cpu c, long v) {
-        if ((v & ~(EFER_WRITABLE | Cpu.EFER_LMA)) != 0) {
-            throw c.gp(0);
-        }
-        // LME may not change while paging is on (SDM vol. 3, "Initializing IA-32e Mode").
-        if (((v ^ c.efer) & Cpu.EFER_LME) != 0 && (c.cr0 & Cpu.CR0_PG) != 0) {
+        if ((v & ~EFER_WRITABLE) != 0) {
             throw c.gp(0);
         }
         long old = c.efer;
-        c.efer = (v & EFER_WRITABLE) | (old & Cpu.EFER_LMA);
+        c.efer = v & EFER_WRITABLE;
         if (((old ^ c.efer) & Cpu.EFER_NXE) != 0) {
             c.mmu.flushAll();
         }

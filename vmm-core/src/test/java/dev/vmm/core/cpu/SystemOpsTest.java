@@ -455,15 +455,17 @@ class SystemOpsTest {
         try (CpuFixture f = flat(0x0F, 0x30, HLT)) {
             f.cpu.r[Cpu.ECX] = Msrs.EFER;
             f.cpu.r[Cpu.EDX] = 0;
-            f.cpu.r[Cpu.EAX] = Cpu.EFER_NXE | Cpu.EFER_SCE;
+            f.cpu.r[Cpu.EAX] = Cpu.EFER_NXE;
             run(f);
             assertNoFault(f);
-            assertEquals(Cpu.EFER_NXE | Cpu.EFER_SCE, f.cpu.efer);
+            assertEquals(Cpu.EFER_NXE, f.cpu.efer);
         }
         long[][] bad = {
             // ecx, edx, eax
             {0x1234, 0, 0},                        // an MSR this CPU does not have
             {Msrs.EFER, 0, 1 << 1},                // reserved EFER bit
+            {Msrs.EFER, 0, Cpu.EFER_SCE},          // SYSCALL: not reported by CPUID
+            {Msrs.EFER, 0, Cpu.EFER_LME},          // long mode: not reported by CPUID
             {Msrs.PAT, 0, 0x02},                   // reserved memory type
             {Msrs.APIC_BASE, 0x10, 0xFEE0_0000L},  // base beyond MAXPHYADDR
         };
