@@ -1,0 +1,46 @@
+package dev.vmm.firmware.linux;
+
+import java.util.List;
+
+/**
+ * One entry of the BIOS E820 memory map as the loader needs it: {@code [base, base + length)} of
+ * {@code type} ({@link #USABLE}, {@link #RESERVED}, {@link #ACPI}, {@link #NVS}, ...). A record
+ * with these three accessors implements it as is.
+ */
+public interface E820Entry {
+    int USABLE = 1;
+    int RESERVED = 2;
+    int ACPI = 3;
+    int NVS = 4;
+    int UNUSABLE = 5;
+
+    long base();
+
+    long length();
+
+    int type();
+
+    default long end() {
+        return base() + length();
+    }
+
+    static E820Entry of(long base, long length, int type) {
+        return new Simple(base, length, type);
+    }
+
+    /**
+     * A plain PC map for {@code ramSize} bytes of RAM at 0 when no firmware tables are built:
+     * conventional memory below the EBDA, the EBDA and BIOS area reserved, RAM from 1 MiB.
+     */
+    static List<E820Entry> defaultMap(long ramSize) {
+        return List.of(
+                of(0, 0x9FC00, USABLE),
+                of(0x9FC00, 0x400, RESERVED),
+                of(0xF0000, 0x10000, RESERVED),
+                of(0x100000, ramSize - 0x100000, USABLE));
+    }
+
+    /** The plain implementation. */
+    record Simple(long base, long length, int type) implements E820Entry {
+    }
+}
