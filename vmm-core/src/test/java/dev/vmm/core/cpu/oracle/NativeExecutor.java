@@ -20,7 +20,7 @@ import java.util.Objects;
  * tests of the emulator. Linux x86-64 only ({@link #isSupported()}); needs
  * {@code --enable-native-access=ALL-UNNAMED}.
  *
- * <p>The executor maps two regions below 2 GiB ({@code MAP_32BIT}), so their addresses are valid
+ * <p>The executor maps two regions below 2 GiB (see {@link #map}), so their addresses are valid
  * 32-bit linear addresses the emulator can reproduce: a code region ({@link #CODE_SIZE} bytes,
  * read-write-execute) and a data region ({@link #DATA_SIZE} bytes, read-write) at
  * {@link #dataAddress()}. {@link #run} copies <i>prologue + test bytes + epilogue</i> into the
@@ -100,6 +100,8 @@ public final class NativeExecutor implements AutoCloseable {
     private static final int MAP_PRIVATE = 0x02;
     private static final int MAP_ANONYMOUS = 0x20;
     private static final int MAP_32BIT = 0x40;
+    /** Linux 4.17+: place at the hint or fail, never replacing a mapping. */
+    private static final int MAP_FIXED_NOREPLACE = 0x100000;
 
     private final Arena arena = Arena.ofConfined();
     private final MemorySegment state;
@@ -244,21 +246,43 @@ public final class NativeExecutor implements AutoCloseable {
         }
     }
 
+    /**
+     * Maps {@code size} bytes below 2 GiB. MAP_32BIT alone is not enough: on x86-64 Linux it
+     * searches only 1-2 GiB, which the JVM fills with its CDS archive and class space, so it fails
+     * with ENOMEM depending on the JVM's layout. Fixed hints below 1 GiB (MAP_FIXED_NOREPLACE,
+     * which never replaces an existing mapping) are tried first, MAP_32BIT last.
+     */
     private long map(int size, String what) {
-        long addr;
-        try {
-            addr = (long) Libc.MMAP.invokeExact(errno, 0L, (long) size, PROT_READ | PROT_WRITE,
-                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0L);
-        } catch (Throwable t) {
-            throw new IllegalStateException("mmap " + what + " failed", t);
+        for (long hint = 0x1000_0000L; hint < 0x4000_0000L; hint += 0x0100_0000L) {
+            long addr = mmap(hint, size, MAP_FIXED_NOREPLACE, what);
+            if (addr == hint) {
+                return addr;
+            }
+            if (addr != -1L) {
+                unmap(addr, size); // an old kernel ignored the flag and placed it elsewhere
+            }
         }
+        long addr = mmap(0L, size, MAP_32BIT, what);
         if (addr == -1L) {
-            throw new IllegalStateException("mmap " + what + " (MAP_32BIT) failed, errno " + Libc.errno(errno));
+            throw new IllegalStateException("mmap " + what + " below 2 GiB failed, errno " + Libc.errno(errno));
         }
         if (addr <= 0 || addr + size > 0x8000_0000L || (addr & 0xFFF) != 0) {
             throw new IllegalStateException("mmap " + what + " returned unusable address 0x" + Long.toHexString(addr));
         }
         return addr;
+    }
+
+    private long mmap(long hint, int size, int extraFlags, String what) {
+        try {
+            return (long) Libc.MMAP.invokeExact(errno, hint, (long) size, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | extraFlags, -1, 0L);
+        } catch (Throwable t) {
+            throw new IllegalStateException("mmap " + what + " failed", t);
+        }
+    }
+
+    private void unmap(long addr, int size) {
+        Libc.call(Libc.MUNMAP, errno, addr, size, "munmap");
     }
 
     private void protect(long addr, int size, int prot) {
