@@ -1,5 +1,7 @@
 package dev.vmm.firmware.linux;
 
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -38,6 +40,44 @@ public interface E820Entry {
                 of(0x9FC00, 0x400, RESERVED),
                 of(0xF0000, 0x10000, RESERVED),
                 of(0x100000, ramSize - 0x100000, USABLE));
+    }
+
+    /**
+     * The usable RAM {@code map} offers, below 4 GiB and {@code ramSize}, with every non-usable
+     * entry cut out (in case entries overlap), sorted, as [start, end) pairs.
+     */
+    static List<long[]> usableRanges(List<? extends E820Entry> map, long ramSize) {
+        long top = Math.min(1L << 32, ramSize);
+        List<long[]> out = new ArrayList<>();
+        for (E820Entry e : map) {
+            if (e.type() == USABLE && e.length() > 0) {
+                long s = Math.max(0, e.base());
+                long t = Math.min(top, e.end());
+                if (s < t) {
+                    out.add(new long[] {s, t});
+                }
+            }
+        }
+        for (E820Entry e : map) {
+            if (e.type() != USABLE && e.length() > 0) {
+                List<long[]> next = new ArrayList<>();
+                for (long[] r : out) {
+                    if (e.end() <= r[0] || e.base() >= r[1]) {
+                        next.add(r);
+                        continue;
+                    }
+                    if (r[0] < e.base()) {
+                        next.add(new long[] {r[0], e.base()});
+                    }
+                    if (e.end() < r[1]) {
+                        next.add(new long[] {e.end(), r[1]});
+                    }
+                }
+                out = next;
+            }
+        }
+        out.sort(Comparator.comparingLong(r -> r[0]));
+        return out;
     }
 
     /** The plain implementation. */

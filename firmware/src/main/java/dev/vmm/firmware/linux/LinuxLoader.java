@@ -1,15 +1,11 @@
 package dev.vmm.firmware.linux;
 
 import dev.vmm.core.cpu.Cpu;
-import dev.vmm.core.cpu.Segment;
 import dev.vmm.core.memory.PhysicalMemory;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,9 +31,9 @@ import org.slf4j.LoggerFactory;
  * <p>CPU state at entry: CR0.PE set, paging off, GDTR at the GDT above, IDTR limit 0 (any
  * exception before the kernel loads its own IDT shuts the CPU down instead of vectoring through
  * garbage), CS = 0x10, DS = ES = SS = FS = GS = 0x18, EFLAGS = 0x2 (IF clear), ESI = boot_params,
- * EBX = EBP = EDI = 0, EIP = the load address (written back to code32_start). The descriptor
- * caches are filled directly (the CPU's descriptor-loading helpers are package-private to
- * dev.vmm.core.cpu): base 0, limit 0xFFFFFFFF, attributes 0xC09B (code: present, DPL 0,
+ * EBX = EBP = EDI = 0, EIP = the load address (written back to code32_start); see
+ * {@link ProtectedModeEntry}, which this loader shares with the Multiboot loader. The descriptor
+ * caches are filled directly: base 0, limit 0xFFFFFFFF, attributes 0xC09B (code: present, DPL 0,
  * execute/read, accessed, D, G) and 0xC093 (data: read/write, accessed, B, G), matching the
  * descriptors written to the in-memory GDT so a later reload yields the same caches.
  *
@@ -52,13 +48,13 @@ public final class LinuxLoader {
     public static final long STACK_TOP = 0x8FF0;
     public static final long CMDLINE = 0x20000;
     public static final long KERNEL_BASE = 0x100000;
-    public static final int BOOT_CS = 0x10;
-    public static final int BOOT_DS = 0x18;
+    public static final int BOOT_CS = ProtectedModeEntry.BOOT_CS;
+    public static final int BOOT_DS = ProtectedModeEntry.BOOT_DS;
     /** Flat 4 GiB code and data descriptors, as the kernel's own boot GDT defines them. */
-    public static final long CODE_DESCRIPTOR = 0x00CF_9B00_0000_FFFFL;
-    public static final long DATA_DESCRIPTOR = 0x00CF_9300_0000_FFFFL;
-    public static final int CODE_ATTR = 0xC09B;
-    public static final int DATA_ATTR = 0xC093;
+    public static final long CODE_DESCRIPTOR = ProtectedModeEntry.CODE_DESCRIPTOR;
+    public static final long DATA_DESCRIPTOR = ProtectedModeEntry.DATA_DESCRIPTOR;
+    public static final int CODE_ATTR = ProtectedModeEntry.CODE_ATTR;
+    public static final int DATA_ATTR = ProtectedModeEntry.DATA_ATTR;
 
     /** boot_params offsets (arch/x86/include/uapi/asm/bootparam.h). */
     static final int BP_SIZE = 0x1000;
@@ -166,10 +162,7 @@ public final class LinuxLoader {
         System.arraycopy(cmd, 0, cmdz, 0, cmd.length);
         mem.load(CMDLINE, cmdz);
         // The GDT.
-        mem.write64(GDT, 0);
-        mem.write64(GDT + 8, 0);
-        mem.write64(GDT + BOOT_CS, CODE_DESCRIPTOR);
-        mem.write64(GDT + BOOT_DS, DATA_DESCRIPTOR);
+        ProtectedModeEntry.writeGdt(mem, GDT);
 
         // boot_params, built in a buffer and copied.
         byte[] bp = new byte[BP_SIZE];
@@ -217,39 +210,8 @@ public final class LinuxLoader {
      * boot_params of {@code l} already in memory.
      */
     public static void enter32(Cpu cpu, Layout l) {
-        if (!cpu.a20()) {
-            log.warn("A20 was disabled; enabling it for the 32-bit kernel entry");
-            cpu.setA20(true);
-        }
-        cpu.gdtBase = l.gdt();
-        cpu.gdtLimit = 4 * 8 - 1;
-        cpu.idtBase = 0;
-        cpu.idtLimit = 0;
-        cpu.cr0 = (cpu.cr0 | Cpu.CR0_PE) & ~Cpu.CR0_PG;
-        cpu.cpl = 0;
-        cpu.mmu().flushAll();
-        for (int s = 0; s < cpu.seg.length; s++) {
-            if (s == Cpu.CS) {
-                flat(cpu.seg[s], BOOT_CS, CODE_ATTR);
-            } else {
-                flat(cpu.seg[s], BOOT_DS, DATA_ATTR);
-            }
-        }
-        cpu.flags.set(0x2);
-        Arrays.fill(cpu.r, 0);
+        ProtectedModeEntry.enter(cpu, l.gdt(), l.entry(), l.stack());
         cpu.r[Cpu.ESI] = l.bootParams();
-        cpu.r[Cpu.ESP] = l.stack();
-        cpu.rip = l.entry();
-        cpu.halted = false;
-    }
-
-    private static void flat(Segment s, int selector, int attr) {
-        s.selector = selector;
-        s.base = 0;
-        s.limit = 0xFFFF_FFFFL;
-        s.attr = attr;
-        s.usable = true;
-        s.refresh();
     }
 
     // ---- placement -----------------------------------------------------------------------------
@@ -259,37 +221,7 @@ public final class LinuxLoader {
      * entry cut out (in case entries overlap), sorted, as [start, end) pairs.
      */
     static List<long[]> usableRanges(List<? extends E820Entry> e820, long ramSize) {
-        long top = Math.min(FOUR_GIB, ramSize);
-        List<long[]> out = new ArrayList<>();
-        for (E820Entry e : e820) {
-            if (e.type() == E820Entry.USABLE && e.length() > 0) {
-                long s = Math.max(0, e.base());
-                long t = Math.min(top, e.end());
-                if (s < t) {
-                    out.add(new long[] {s, t});
-                }
-            }
-        }
-        for (E820Entry e : e820) {
-            if (e.type() != E820Entry.USABLE && e.length() > 0) {
-                List<long[]> next = new ArrayList<>();
-                for (long[] r : out) {
-                    if (e.end() <= r[0] || e.base() >= r[1]) {
-                        next.add(r);
-                        continue;
-                    }
-                    if (r[0] < e.base()) {
-                        next.add(new long[] {r[0], e.base()});
-                    }
-                    if (e.end() < r[1]) {
-                        next.add(new long[] {e.end(), r[1]});
-                    }
-                }
-                out = next;
-            }
-        }
-        out.sort(Comparator.comparingLong(r -> r[0]));
-        return out;
+        return E820Entry.usableRanges(e820, ramSize);
     }
 
     /**
