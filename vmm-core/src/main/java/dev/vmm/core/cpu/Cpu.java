@@ -3,6 +3,7 @@ package dev.vmm.core.cpu;
 import dev.vmm.core.bus.PioBus;
 import dev.vmm.core.irq.InterruptSource;
 import dev.vmm.core.memory.PhysicalMemory;
+import dev.vmm.core.persist.Persist;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * faults are raised as this CPU's preallocated {@link CpuFault} and delivered by
  * {@link Interrupts}; nothing a guest does throws into the host.
  */
-public final class Cpu {
+public final class Cpu implements Persist<CpuState> {
     private static final Logger log = LoggerFactory.getLogger(Cpu.class);
 
     // General registers.
@@ -717,5 +718,19 @@ public final class Cpu {
                 r[EAX], r[EBX], r[ECX], r[EDX], r[ESI], r[EDI], r[EBP], r[ESP], rip, eflags(), cpl,
                 cr0, cr2, cr3, cr4, seg[ES], seg[CS], seg[SS], seg[DS], seg[FS], seg[GS], ldtr, tr,
                 gdtBase, gdtLimit, idtBase, idtLimit);
+    }
+
+    // ---- snapshot -----------------------------------------------------------------------------
+
+    /** Captures the architectural state (call between instructions, on the CPU's thread). */
+    @Override
+    public CpuState save() {
+        return CpuState.capture(this);
+    }
+
+    /** Restores {@code state}; the TLB, code cache, PAE PDPTEs and debug masks are rebuilt. */
+    @Override
+    public void restore(CpuState state) {
+        state.applyTo(this);
     }
 }
