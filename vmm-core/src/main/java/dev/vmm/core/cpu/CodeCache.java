@@ -43,6 +43,23 @@ final class CodeCache {
         boolean user = cpu.cpl == 3;
         long pa = cpu.mmu.translate(lin, Mmu.EXEC, user);
         int mode = cpu.codeSize();
+        int page = (int) (pa >>> 12);
+        // Fast path (kept small so it inlines into Cpu.step): a cached instruction of a plain-RAM page.
+        if (page < pages.length) {
+            Insn[] p = pages[page];
+            if (p != null) {
+                Insn i = p[(int) (pa & 0xFFF)];
+                if (i != null && i.mode == mode && (mem.kind(pa) & 0x0F) == PhysicalMemory.RAM) {
+                    checkLimit(cs, ip, i.len);
+                    return i;
+                }
+            }
+        }
+        return fetchSlow(cs, ip, lin, user, pa, mode);
+    }
+
+    /** Looks the instruction up again and decodes (and caches) it if it is not cached. */
+    private Insn fetchSlow(Segment cs, long ip, long lin, boolean user, long pa, int mode) {
         int off = (int) (pa & 0xFFF);
         int page = (int) (pa >>> 12);
         Insn i;
@@ -84,7 +101,7 @@ final class CodeCache {
             throw cpu.ud();
         }
         checkLimit(cs, ip, i.len);
-        i.handler = Semantics.handler(cpu, i.entry);
+        i.handler = Specialized.specialize(i, Semantics.handler(cpu, i.entry));
     }
 
     private void checkLimit(Segment cs, long ip, int len) {

@@ -481,29 +481,28 @@ public final class Cpu implements Persist<CpuState> {
     /** Reads operand {@code n} (1..3) of {@code i} as the table describes it. */
     public long op(Insn i, int n) {
         return switch (n) {
-            case 1 -> read(i, i.k1, i.w1, i.entry.operands().get(0));
-            case 2 -> read(i, i.k2, i.w2, i.entry.operands().get(1));
-            default -> read(i, i.k3, i.w3, i.entry.operands().get(2));
+            case 1 -> read(i, i.k1, i.w1, i.c1);
+            case 2 -> read(i, i.k2, i.w2, i.c2);
+            default -> read(i, i.k3, i.w3, i.c3);
         };
     }
 
     public long op1(Insn i) {
-        return op(i, 1);
+        return read(i, i.k1, i.w1, i.c1);
     }
 
     public long op2(Insn i) {
-        return op(i, 2);
+        return read(i, i.k2, i.w2, i.c2);
     }
 
     /** Writes operand 1 of {@code i} (a register or memory destination). */
     public void setOp1(Insn i, long v) {
         switch (i.k1) {
             case Operand.E, Operand.M -> writeE(i, i.w1, v);
-            case Operand.G -> setReg(i.reg, i.w1, v);
-            case Operand.Z -> setReg(i.reg, i.w1, v);
-            case Operand.REG -> setReg(i.entry.operands().get(0).fixed(), i.w1, v);
+            case Operand.G, Operand.Z -> setReg(i.reg, i.w1, v);
+            case Operand.REG -> setReg((int) i.c1, i.w1, v);
             case Operand.O -> write(i.seg, i.disp, i.w1, v);
-            default -> throw new IllegalStateException("not a destination: " + i.entry.notation());
+            default -> throw notDestination(i);
         }
     }
 
@@ -512,43 +511,33 @@ public final class Cpu implements Persist<CpuState> {
         switch (i.k2) {
             case Operand.E, Operand.M -> writeE(i, i.w2, v);
             case Operand.G -> setReg(i.reg, i.w2, v);
-            case Operand.REG -> setReg(i.entry.operands().get(1).fixed(), i.w2, v);
-            default -> throw new IllegalStateException("not a destination: " + i.entry.notation());
+            case Operand.REG -> setReg((int) i.c2, i.w2, v);
+            default -> throw notDestination(i);
         }
     }
 
-    private long read(Insn i, int kind, int w, OperandSpec spec) {
+    private static IllegalStateException notDestination(Insn i) {
+        return new IllegalStateException("not a destination: " + i.entry.notation());
+    }
+
+    /** Reads an operand of kind {@code kind}, width {@code w} and decoder constant {@code c} (see {@link Insn#c1}). */
+    private long read(Insn i, int kind, int w, long c) {
         return switch (kind) {
             case Operand.E, Operand.M -> readE(i, w);
-            case Operand.G -> reg(i.reg, w);
-            case Operand.Z -> reg(i.reg, w);
+            case Operand.G, Operand.Z -> reg(i.reg, w);
             case Operand.R -> reg(i.rm, w);
-            case Operand.REG -> reg(spec.fixed(), w);
-            case Operand.I, Operand.IBS -> mask(firstImm(i, spec), w);
+            case Operand.REG -> reg((int) c, w);
+            case Operand.I, Operand.IBS -> c;
             case Operand.ONE -> 1;
             case Operand.O -> read(i.seg, i.disp, w);
-            case Operand.SREG -> seg[spec.fixed()].selector;
+            case Operand.SREG -> seg[(int) c].selector;
             case Operand.S -> seg[i.reg].selector;
-            default -> throw new IllegalStateException("operand kind " + kind + " of " + i.entry.notation());
+            default -> throw badOperand(i, kind);
         };
     }
 
-    /** The value of an immediate operand: ENTER-style second immediates come from imm2. */
-    private static long firstImm(Insn i, OperandSpec spec) {
-        var ops = i.entry.operands();
-        for (int k = 0; k < ops.size(); k++) {
-            if (ops.get(k) == spec) {
-                // The first immediate in operand order uses imm, a later one imm2.
-                for (int j = 0; j < k; j++) {
-                    int kk = ops.get(j).kind();
-                    if (kk == Operand.I || kk == Operand.IBS) {
-                        return i.imm2;
-                    }
-                }
-                return i.imm;
-            }
-        }
-        return i.imm;
+    private static IllegalStateException badOperand(Insn i, int kind) {
+        return new IllegalStateException("operand kind " + kind + " of " + i.entry.notation());
     }
 
     // ---- stack --------------------------------------------------------------------------------
@@ -590,7 +579,10 @@ public final class Cpu implements Persist<CpuState> {
 
     // ---- execution ----------------------------------------------------------------------------
 
-    /** Asks a running {@link #run(long)} to return {@link Exit#STOPPED} (any thread). */
+    /**
+     * Asks {@link #run(long)} to return {@link Exit#STOPPED} (any thread). A request made while the
+     * CPU is not running is kept until the next run consumes it.
+     */
     public void requestStop() {
         stopRequested = true;
     }
@@ -600,13 +592,13 @@ public final class Cpu implements Persist<CpuState> {
      * on shutdown, or when stopped.
      */
     public Exit run(long budget) {
-        stopRequested = false;
         long end = icount + budget;
         while (icount < end) {
             if (shutdown) {
                 return Exit.SHUTDOWN;
             }
             if (stopRequested) {
+                stopRequested = false;
                 return Exit.STOPPED;
             }
             if (halted) {
@@ -634,11 +626,18 @@ public final class Cpu implements Persist<CpuState> {
             }
             Insn i = code.fetch();
             current = i;
-            interrupts.beforeInstruction();
+            // Between instructions no single-step trap is pending, so with TF and RF clear the
+            // before/after hooks have nothing to do (unless a debug trap may be pending).
+            boolean tf = (flags.bits & (Flags.TF | Flags.RF)) != 0;
+            if (tf) {
+                interrupts.beforeInstruction();
+            }
             rip = (rip + i.len) & (i.mode == 16 ? 0xFFFF : 0xFFFF_FFFFL);
             i.handler.exec(this, i);
             icount++;
-            interrupts.afterInstruction();
+            if (tf || debugActive) {
+                interrupts.afterInstruction();
+            }
         } catch (CpuFault f) {
             rip = startRip;
             icount++;

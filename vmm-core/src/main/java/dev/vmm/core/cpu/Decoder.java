@@ -94,6 +94,7 @@ public final class Decoder {
         i.modrmByte = -1;
         i.k1 = i.k2 = i.k3 = 0;
         i.w1 = i.w2 = i.w3 = 0;
+        i.c1 = i.c2 = i.c3 = 0;
         int prefixes = 0;
         int seg = -1;
         int n = 0;
@@ -211,6 +212,31 @@ public final class Decoder {
         }
         i.len = n;
         i.entry = e;
+        resolveConstants(i, e);
+    }
+
+    /** Fills {@link Insn#c1}..{@link Insn#c3}: fixed register numbers and immediate values (the first immediate in operand order is imm, a later one imm2). */
+    private static void resolveConstants(Insn i, OpcodeEntry e) {
+        List<OperandSpec> ops = e.operands();
+        boolean sawImm = false;
+        for (int k = 0; k < ops.size() && k < 3; k++) {
+            OperandSpec s = ops.get(k);
+            int kind = s.kind();
+            long c;
+            if (kind == Operand.REG || kind == Operand.SREG) {
+                c = s.fixed();
+            } else if (kind == Operand.I || kind == Operand.IBS) {
+                c = Cpu.mask(sawImm ? i.imm2 : i.imm, k == 0 ? i.w1 : k == 1 ? i.w2 : i.w3);
+                sawImm = true;
+            } else {
+                continue;
+            }
+            switch (k) {
+                case 0 -> i.c1 = c;
+                case 1 -> i.c2 = c;
+                default -> i.c3 = c;
+            }
+        }
     }
 
     private static void fail(Insn i, int len, int why) {

@@ -59,6 +59,14 @@ public final class Insn {
     public int w1;
     public int w2;
     public int w3;
+    /**
+     * Per operand, resolved by the decoder so operand access needs no table lookup: the register
+     * number of a fixed-register operand (REG, SREG), or the value of an immediate operand (I, IBS)
+     * masked to its width; 0 for other kinds.
+     */
+    public long c1;
+    public long c2;
+    public long c3;
 
     /** True if the ModRM r/m operand is a register. */
     public boolean rmIsReg() {
