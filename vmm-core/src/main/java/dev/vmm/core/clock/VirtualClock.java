@@ -63,6 +63,11 @@ public final class VirtualClock implements Clock {
         return mode;
     }
 
+    /** Guest nanoseconds per retired instruction in deterministic mode. */
+    public long nanosPerInstruction() {
+        return nanosPerInstruction;
+    }
+
     @Override
     public long nanos() {
         return switch (mode) {
@@ -82,7 +87,9 @@ public final class VirtualClock implements Clock {
     /** Stops the passage of guest time (the machine is paused). */
     public void stop() {
         if (running) {
-            offset = nanos();
+            if (mode == Mode.REALTIME) {
+                offset = nanos();
+            }
             running = false;
         }
     }

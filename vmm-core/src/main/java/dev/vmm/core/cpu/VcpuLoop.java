@@ -40,14 +40,20 @@ public final class VcpuLoop {
     }
 
     /**
-     * Runs until the guest shuts down, halts for good (HLT with interrupts disabled and no timer
-     * pending), {@link Cpu#requestStop()} is called, or {@code maxInstructions} retire.
+     * Runs until the guest shuts down, halts for good (HLT with interrupts disabled: no NMI source
+     * exists, so nothing can wake it), {@link Cpu#requestStop()} is called, or
+     * {@code maxInstructions} retire. In deterministic mode, idle guest time counts against the
+     * budget too (at the clock's nanoseconds per instruction), so a guest idling with its timer
+     * interrupts masked still returns.
      */
     public Cpu.Exit run(long maxInstructions) {
         runner = Thread.currentThread();
         clock.start();
         try {
             long end = cpu.instructionCount() + maxInstructions;
+            long endTime = clock.mode() == VirtualClock.Mode.DETERMINISTIC
+                    ? saturatedAdd(clock.nanos(), saturatedMultiply(maxInstructions, clock.nanosPerInstruction()))
+                    : Long.MAX_VALUE;
             while (true) {
                 long before = cpu.instructionCount();
                 long left = end - before;
@@ -62,8 +68,11 @@ public final class VcpuLoop {
                         return exit;
                     }
                     case HALT -> {
-                        if (!idle()) {
+                        if (!idle(endTime)) {
                             return Cpu.Exit.HALT;
+                        }
+                        if (clock.nanos() >= endTime) {
+                            return Cpu.Exit.LIMIT;
                         }
                     }
                     default -> { }
@@ -75,19 +84,21 @@ public final class VcpuLoop {
         }
     }
 
-    /** Waits for an event while halted. Returns false if nothing can ever wake the CPU. */
-    private boolean idle() {
-        boolean interruptible = (cpu.flags.bits & Flags.IF) != 0;
-        long deadline = clock.nextDeadline();
-        if (!interruptible && deadline == Long.MAX_VALUE) {
+    /**
+     * Waits for an event while halted (deterministic mode: skips guest time to the next timer, but
+     * not past {@code endTime}). Returns false if nothing can ever wake the CPU.
+     */
+    private boolean idle(long endTime) {
+        if ((cpu.flags.bits & Flags.IF) == 0) {
             return false;
         }
+        long deadline = clock.nextDeadline();
         idleWaits++;
         if (clock.mode() == VirtualClock.Mode.DETERMINISTIC) {
             if (deadline == Long.MAX_VALUE) {
                 return false;
             }
-            clock.skipTo(deadline);
+            clock.skipTo(Math.min(deadline, endTime));
             clock.runDue();
             return true;
         }
@@ -100,5 +111,16 @@ public final class VcpuLoop {
         woken = false;
         clock.runDue();
         return true;
+    }
+
+    private static long saturatedAdd(long a, long b) {
+        long r = a + b;
+        return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
+    }
+
+    private static long saturatedMultiply(long a, long b) {
+        long hi = Math.multiplyHigh(a, b);
+        long lo = a * b;
+        return hi != 0 || lo < 0 ? Long.MAX_VALUE : lo;
     }
 }

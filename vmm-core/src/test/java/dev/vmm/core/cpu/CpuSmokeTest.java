@@ -79,4 +79,16 @@ class CpuSmokeTest {
             assertEquals(0x11, f.cpu.reg(Cpu.EAX, 1), "A20 on: FFFF:0010 is 0x100000");
         }
     }
+
+    @Test
+    void aStopRequestMadeBetweenRunsIsNotLost() {
+        try (CpuFixture f = new CpuFixture()) {
+            f.load(0x7C00, 0xEB, 0xFE).real(0, 0x7C00);      // jmp $
+            f.cpu.requestStop();
+            assertEquals(Cpu.Exit.STOPPED, f.run(1000), "the request waits for the next run");
+            assertEquals(0, f.cpu.instructionCount());
+            assertEquals(Cpu.Exit.LIMIT, f.run(1000), "and is consumed by it");
+            assertEquals(1000, f.cpu.instructionCount());
+        }
+    }
 }

@@ -43,7 +43,8 @@ class VcpuLoopTest {
             VirtualClock clock = new VirtualClock(VirtualClock.Mode.DETERMINISTIC);
             clock.arm(clock.newTimer(() -> pic.pending = true), 5_000_000L);
             VcpuLoop loop = new VcpuLoop(f.cpu, clock);
-            assertEquals(Cpu.Exit.HALT, loop.run(1_000_000));
+            // The budget covers 10 ms of guest time (1 ns per instruction), idle time included.
+            assertEquals(Cpu.Exit.HALT, loop.run(10_000_000));
             assertEquals(1, pic.acks);
             assertEquals(0x8001, f.cpu.rip, "the handler's HLT retired");
             assertTrue(clock.nanos() >= 5_000_000L, "guest time jumped to the deadline");
@@ -73,6 +74,37 @@ class VcpuLoopTest {
             assertEquals(0x8001, f.cpu.rip);
             // A spinning loop would have polled thousands of times in 200 ms; parking waits at most 50 ms a turn.
             assertTrue(loop.idleWaits() <= 10, "idle waits: " + loop.idleWaits());
+        }
+    }
+
+    /** A timer that re-arms itself every millisecond, as a periodic PIT does. */
+    private static void periodic(VirtualClock clock) {
+        VirtualClock.Timer[] t = new VirtualClock.Timer[1];
+        t[0] = clock.newTimer(() -> clock.arm(t[0], clock.nanos() + 1_000_000L));
+        clock.arm(t[0], 1_000_000L);
+    }
+
+    @Test
+    void haltWithInterruptsDisabledEndsTheRunEvenWithTimersRunning() {
+        OneShot pic = new OneShot();
+        try (CpuFixture f = haltingGuest(pic)) {
+            f.cpu.flags.bits &= ~Flags.IF;
+            VirtualClock clock = new VirtualClock(VirtualClock.Mode.DETERMINISTIC);
+            periodic(clock);
+            assertEquals(Cpu.Exit.HALT, new VcpuLoop(f.cpu, clock).run(1_000_000));
+            assertEquals(1, f.cpu.instructionCount());
+        }
+    }
+
+    @Test
+    void deterministicIdleTimeCountsAgainstTheBudget() {
+        OneShot pic = new OneShot();  // never raised: the timer's interrupt is "masked"
+        try (CpuFixture f = haltingGuest(pic)) {
+            VirtualClock clock = new VirtualClock(VirtualClock.Mode.DETERMINISTIC);
+            periodic(clock);
+            assertEquals(Cpu.Exit.LIMIT, new VcpuLoop(f.cpu, clock).run(10_000_000));
+            assertEquals(10_000_000L, clock.nanos(), "guest time ran exactly to the budget (1 ns per instruction)");
+            assertEquals(0, pic.acks);
         }
     }
 }

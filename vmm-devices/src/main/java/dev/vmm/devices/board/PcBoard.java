@@ -281,9 +281,10 @@ public final class PcBoard implements AutoCloseable {
         };
     }
 
-    /** Asks a running {@link #run(long)} to return (any thread). */
+    /** Asks {@link #run(long)} to return (any thread); a CPU idling in HLT is woken for it. */
     public void requestStop() {
         cpu.requestStop();
+        loop.wake();
     }
 
     // ---- parts ---------------------------------------------------------------------------------
