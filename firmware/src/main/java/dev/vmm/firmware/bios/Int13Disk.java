@@ -1,0 +1,197 @@
+package dev.vmm.firmware.bios;
+
+import dev.vmm.core.cpu.Cpu;
+import dev.vmm.core.memory.PhysicalMemory;
+import dev.vmm.devices.storage.BlockDevice;
+import java.io.IOException;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * INT 13h for hard disks 0x80.. (the board's ATA disks in IDE order: primary master, primary
+ * slave, secondary master, secondary slave). Sectors move straight between the drive's
+ * {@link BlockDevice} and guest memory; the IDE registers are not touched. CHS requests use a
+ * logical geometry of 16 heads (255 above 504 MiB) and 63 sectors per track.
+ */
+final class Int13Disk {
+    private static final Logger log = LoggerFactory.getLogger(Int13Disk.class);
+    static final int SECTOR = 512;
+    static final int OK = 0x00;
+    static final int BAD_COMMAND = 0x01;
+    static final int NOT_FOUND = 0x04;
+    static final int WRITE_PROTECTED = 0x03;
+    static final int BOUNDARY = 0x09;
+    static final int CONTROLLER = 0x20;
+    static final int BAD_PARAMETER = 0x01;
+
+    /** One BIOS hard disk. */
+    record Disk(BlockDevice image, long sectors, int heads, int sectorsPerTrack, int cylinders) {
+        static Disk of(BlockDevice image) {
+            long sectors = image.sizeBytes() / SECTOR;
+            int heads = sectors <= 1024L * 16 * 63 ? 16 : 255;
+            int cylinders = (int) Math.max(1, Math.min(1024, sectors / (heads * 63L)));
+            return new Disk(image, sectors, heads, 63, cylinders);
+        }
+    }
+
+    private final PhysicalMemory mem;
+    private final List<Disk> disks;
+
+    Int13Disk(PhysicalMemory mem, List<BlockDevice> images) {
+        this.mem = mem;
+        this.disks = images.stream().map(Disk::of).toList();
+    }
+
+    int count() {
+        return disks.size();
+    }
+
+    /** The disk of BIOS drive {@code dl}, or null. */
+    Disk disk(int dl) {
+        int n = dl - 0x80;
+        return n >= 0 && n < disks.size() ? disks.get(n) : null;
+    }
+
+    void handle(CallFrame f) {
+        int fn = f.ah();
+        Disk d = disk(f.dl());
+        if (d == null) {
+            if (fn == 0x08 && f.dl() >= 0x80) {
+                f.setDx(0);
+            }
+            done(f, BAD_COMMAND);
+            return;
+        }
+        switch (fn) {
+            case 0x00, 0x0C, 0x0D, 0x10, 0x11, 0x04, 0x44, 0x47 -> done(f, OK);
+            case 0x01 -> {
+                int last = mem.read8(BiosData.DISK_STATUS);
+                f.setAh(last);
+                f.setCf(last != 0);
+            }
+            case 0x02, 0x03 -> chs(f, d, fn == 0x03);
+            case 0x08 -> {
+                int maxCyl = d.cylinders() - 1;
+                f.setCx((maxCyl & 0xFF) << 8 | (maxCyl >>> 8 & 3) << 6 | d.sectorsPerTrack());
+                f.setDx((d.heads() - 1) << 8 | disks.size());
+                f.setAx(0);
+                done(f, OK);
+            }
+            case 0x15 -> {
+                long n = Math.min(d.sectors(), 0xFFFF_FFFFL);
+                f.setCx((int) (n >>> 16));
+                f.setDx((int) n);
+                f.setAh(0x03);
+                f.setCf(false);
+                mem.write8(BiosData.DISK_STATUS, 0);
+            }
+            case 0x41 -> {
+                if (f.bx() != 0x55AA) {
+                    done(f, BAD_COMMAND);
+                    return;
+                }
+                f.setBx(0xAA55);
+                f.setCx(0x0005);                 // fixed-disk access (42h-44h, 47h, 48h), EDD
+                f.setAh(0x30);
+                f.setCf(false);
+            }
+            case 0x42, 0x43 -> extended(f, d, fn == 0x43);
+            case 0x48 -> parameters(f, d);
+            default -> {
+                log.debug("INT 13h AH={} not supported", Integer.toHexString(fn));
+                done(f, BAD_COMMAND);
+            }
+        }
+    }
+
+    private void done(CallFrame f, int status) {
+        mem.write8(BiosData.DISK_STATUS, status);
+        f.status(status);
+    }
+
+    private void chs(CallFrame f, Disk d, boolean write) {
+        int count = f.al();
+        int sector = f.cl() & 0x3F;
+        int cylinder = f.ch() | (f.cl() & 0xC0) << 2;
+        int head = f.dh();
+        if (count == 0 || sector == 0 || sector > d.sectorsPerTrack() || head >= d.heads()) {
+            f.setAl(0);
+            done(f, BAD_PARAMETER);
+            return;
+        }
+        long lba = ((long) cylinder * d.heads() + head) * d.sectorsPerTrack() + sector - 1;
+        long buffer = f.linear(Cpu.ES, f.bx());
+        int status = transfer(d, lba, count, buffer, write);
+        f.setAl(status == OK ? count : 0);
+        done(f, status);
+    }
+
+    private void extended(CallFrame f, Disk d, boolean write) {
+        long dap = f.linear(Cpu.DS, f.si());
+        int size = mem.read8(dap);
+        int count = mem.read16(dap + 2);
+        int off = mem.read16(dap + 4);
+        int seg = mem.read16(dap + 6);
+        long lba = mem.read64(dap + 8);
+        if (size < 0x10) {
+            done(f, BAD_PARAMETER);
+            return;
+        }
+        long buffer = ((long) seg << 4) + off;
+        if (off == 0xFFFF && seg == 0xFFFF && size >= 0x18) {
+            buffer = mem.read64(dap + 0x10);
+        }
+        int status = transfer(d, lba, count, buffer, write);
+        if (status != OK) {
+            mem.write16(dap + 2, 0);
+        }
+        done(f, status);
+    }
+
+    private int transfer(Disk d, long lba, int count, long buffer, boolean write) {
+        if (lba < 0 || lba + count > d.sectors()) {
+            return NOT_FOUND;
+        }
+        if (write && d.image().readOnly()) {
+            return WRITE_PROTECTED;
+        }
+        byte[] data = new byte[count * SECTOR];
+        try {
+            if (write) {
+                for (int i = 0; i < data.length; i++) {
+                    data[i] = (byte) mem.read8(buffer + i);
+                }
+                d.image().write(lba * SECTOR, data);
+            } else {
+                d.image().read(lba * SECTOR, data);
+                mem.load(buffer, data);
+            }
+            return OK;
+        } catch (IOException e) {
+            log.warn("INT 13h: {} of {} sectors at LBA {} failed: {}", write ? "write" : "read", count, lba,
+                    e.toString());
+            return CONTROLLER;
+        }
+    }
+
+    private void parameters(CallFrame f, Disk d) {
+        long p = f.linear(Cpu.DS, f.si());
+        int size = mem.read16(p);
+        if (size < 0x1A) {
+            done(f, BAD_PARAMETER);
+            return;
+        }
+        mem.write16(p, size >= 0x1E ? 0x1E : 0x1A);
+        mem.write16(p + 2, 0x0002);            // CHS information valid
+        mem.write32(p + 4, d.cylinders());
+        mem.write32(p + 8, d.heads());
+        mem.write32(p + 12, d.sectorsPerTrack());
+        mem.write64(p + 16, d.sectors());
+        mem.write16(p + 24, SECTOR);
+        if (size >= 0x1E) {
+            mem.write32(p + 26, 0xFFFF_FFFF);    // no device parameter table extension
+        }
+        done(f, OK);
+    }
+}
