@@ -272,7 +272,8 @@ public final class PcBoard implements AutoCloseable {
         }
         return switch (e) {
             case SHUTDOWN -> {
-                log.warn("guest triple-faulted; CPU state:\n{}", cpu);
+                // The CPU logged the triple fault; the caller decides whether to show the state.
+                log.debug("guest triple-faulted; CPU state:\n{}", cpu);
                 yield new Exit(ExitKind.SHUTDOWN, 0);
             }
             case HALT -> new Exit(ExitKind.HALTED, 0);

@@ -1,0 +1,434 @@
+package dev.vmm.cli;
+
+import java.io.FileOutputStream;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+import dev.vmm.cli.console.TerminalBackend;
+import dev.vmm.cli.console.VgaConsole;
+import dev.vmm.devices.board.BoardConfig;
+import dev.vmm.devices.board.PcBoard;
+import dev.vmm.devices.ide.AtaDisk;
+import dev.vmm.devices.ide.AtapiCdrom;
+import dev.vmm.devices.serial.FileBackend;
+import dev.vmm.devices.serial.NullBackend;
+import dev.vmm.devices.serial.SerialBackend;
+import dev.vmm.devices.serial.SerialReceiver;
+import dev.vmm.devices.storage.IsoImage;
+import dev.vmm.devices.storage.RawImage;
+import dev.vmm.devices.vga.Screenshot;
+import dev.vmm.firmware.bios.Bios;
+import dev.vmm.firmware.linux.BzImage;
+import dev.vmm.firmware.linux.E820Entry;
+import dev.vmm.firmware.linux.LinuxLoader;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code vmm run}: builds a PC board from the options and runs it on the calling thread until the guest powers off,
+ * exits through the debug-exit port, triple-faults, halts for good, runs out of {@code --stop-at} instructions or
+ * the user types Ctrl-A x. A guest reset builds a fresh board from the same options (a reboot); disk images stay
+ * open across it, so a copy-on-write overlay survives the reboot as a real disk would.
+ *
+ * <p>Boot: with {@code --kernel} the Linux loader places the kernel directly (32-bit boot protocol, the default
+ * E820 map, no BIOS and so no ACPI tables); otherwise the BIOS boots LBA 0 of the {@code --disk}.
+ */
+@Command(
+        name = "run",
+        mixinStandardHelpOptions = true,
+        description = {"Runs a virtual PC.",
+                "Examples: vmm run --disk disk.img",
+                "          vmm run --kernel bzImage --initrd initrd.img --append \"console=ttyS0\""},
+        sortOptions = false)
+public final class RunCommand implements Callable<Integer> {
+
+    /** Usage errors, bad files: before the VM starts. */
+    static final int EXIT_BAD_INPUT = 2;
+    static final int EXIT_TRIPLE_FAULT = 3;
+    static final int EXIT_HALTED = 4;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--disk", paramLabel = "FILE", description = "Raw disk image on the primary master; booted by "
+            + "the BIOS.")
+    private Path disk;
+
+    @Option(names = "--disk-mode", paramLabel = "rw|ro|cow", defaultValue = "cow",
+            description = "How guest writes reach the disk image: rw writes the file, ro refuses writes, cow keeps "
+                    + "them in memory and never changes the file (default: ${DEFAULT-VALUE}).")
+    private String diskMode;
+
+    @Option(names = "--cdrom", paramLabel = "FILE", description = "ISO image on the secondary master (as a data "
+            + "CD: booting from CDs is not supported yet).")
+    private Path cdrom;
+
+    @Option(names = "--kernel", paramLabel = "FILE", description = "Linux bzImage to boot directly.")
+    private Path kernel;
+
+    @Option(names = "--initrd", paramLabel = "FILE", description = "Initial ramdisk for --kernel.")
+    private Path initrd;
+
+    @Option(names = "--append", paramLabel = "STRING", description = "Kernel command line for --kernel.")
+    private String append;
+
+    @Option(names = "--memory", paramLabel = "SIZE", defaultValue = "128M",
+            description = "Guest RAM: a number with K, M or G (no suffix: MiB) (default: ${DEFAULT-VALUE}).")
+    private String memory;
+
+    @Option(names = "--serial", paramLabel = "stdio|none|file:PATH", defaultValue = "stdio",
+            description = "COM1: the terminal (raw mode, Ctrl-A x quits, Ctrl-A h help), nothing, or a file "
+                    + "(default: ${DEFAULT-VALUE}).")
+    private String serial;
+
+    @Option(names = "--debugcon", paramLabel = "FILE|stdio", description = "Where bytes written to port 0xE9 go.")
+    private String debugcon;
+
+    @Option(names = "--debug-exit", description = "Add the exit device on port 0xF4: writing v ends vmm with "
+            + "status (v << 1) | 1.")
+    private boolean debugExit;
+
+    @Option(names = "--deterministic", description = "Derive guest time from the instruction count "
+            + "(repeatable runs).")
+    private boolean deterministic;
+
+    @Option(names = "--screenshot", paramLabel = "FILE", description = "Write a PNG of the VGA text screen when the "
+            + "VM ends.")
+    private Path screenshot;
+
+    @Option(names = "--stop-at", paramLabel = "N", description = "Stop cleanly (status 0) after N instructions, "
+            + "counted from the last (re)boot.")
+    private Long stopAt;
+
+    /** A refusal before the VM starts: one line on stderr, status 2. */
+    private static final class BadInput extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        BadInput(String message) {
+            super(message);
+        }
+    }
+
+    private volatile boolean quit;
+    private volatile PcBoard current;
+    private VgaConsole vga;
+
+    @Override
+    public Integer call() {
+        PrintWriter err = spec.commandLine().getErr();
+        List<AutoCloseable> resources = new ArrayList<>();
+        try {
+            return run(err, resources);
+        } catch (BadInput e) {
+            err.println("vmm run: " + e.getMessage());
+            return EXIT_BAD_INPUT;
+        } finally {
+            for (int i = resources.size() - 1; i >= 0; i--) {
+                try {
+                    resources.get(i).close();
+                } catch (Exception e) {
+                    err.println("vmm run: closing " + resources.get(i) + ": " + e.getMessage());
+                }
+            }
+            err.flush();
+        }
+    }
+
+    private int run(PrintWriter err, List<AutoCloseable> resources) throws BadInput {
+        if (disk == null && kernel == null) {
+            throw new BadInput(cdrom != null
+                    ? "booting from --cdrom is not supported yet: give --disk FILE or --kernel FILE as well"
+                    : "nothing to boot: give --disk FILE, --cdrom FILE or --kernel FILE (a default guest comes "
+                            + "with a later version)");
+        }
+        if (kernel == null && (initrd != null || append != null)) {
+            throw new BadInput("--initrd and --append need --kernel");
+        }
+        if (stopAt != null && stopAt <= 0) {
+            throw new BadInput("--stop-at must be a positive number of instructions, not " + stopAt);
+        }
+        long ram = parseMemory(memory);
+        RawImage.Mode mode = switch (diskMode.toLowerCase(Locale.ROOT)) {
+            case "rw" -> RawImage.Mode.READ_WRITE;
+            case "ro" -> RawImage.Mode.READ_ONLY;
+            case "cow" -> RawImage.Mode.COPY_ON_WRITE;
+            default -> throw new BadInput("--disk-mode must be rw, ro or cow, not '" + diskMode + "'");
+        };
+
+        RawImage diskImage = null;
+        if (disk != null) {
+            try {
+                diskImage = RawImage.open(disk, mode);
+            } catch (IOException e) {
+                throw new BadInput(e.getMessage());
+            }
+            resources.add(diskImage);
+        }
+        IsoImage iso = null;
+        if (cdrom != null) {
+            requireFile(cdrom, "--cdrom");
+            try {
+                iso = IsoImage.open(cdrom);
+            } catch (IOException e) {
+                throw new BadInput("CD image " + cdrom + ": " + e.getMessage());
+            }
+            resources.add(iso);
+        }
+        BzImage bz = null;
+        byte[] initrdBytes = null;
+        if (kernel != null) {
+            requireFile(kernel, "--kernel");
+            try {
+                bz = BzImage.read(kernel);
+            } catch (IOException e) {
+                throw new BadInput("kernel " + kernel + ": " + e.getMessage());
+            } catch (IllegalArgumentException e) {
+                throw new BadInput("kernel " + kernel + ": " + e.getMessage());
+            }
+            if (initrd != null) {
+                requireFile(initrd, "--initrd");
+                try {
+                    initrdBytes = Files.readAllBytes(initrd);
+                } catch (IOException e) {
+                    throw new BadInput("initrd " + initrd + ": " + e.getMessage());
+                }
+            }
+        }
+
+        OutputStream debugOut = null;
+        if (debugcon != null) {
+            if (debugcon.equals("stdio")) {
+                debugOut = new FilterOutputStream(System.out) {
+                    @Override
+                    public void write(int b) {
+                        System.out.write(b);
+                        System.out.flush();
+                    }
+
+                    @Override
+                    public void close() {
+                        System.out.flush();
+                    }
+                };
+            } else {
+                try {
+                    debugOut = new UnbufferedFile(new FileOutputStream(debugcon));
+                } catch (IOException e) {
+                    throw new BadInput("--debugcon " + debugcon + ": " + e.getMessage());
+                }
+            }
+            resources.add(debugOut);
+        }
+
+        SerialBackend com1 = serialBackend(resources);
+        if (!serial.equals("stdio") && VgaConsole.available()) {
+            try {
+                vga = VgaConsole.start(() -> current, this::quit);
+            } catch (IOException e) {
+                throw new BadInput("cannot show the VGA screen on this terminal: " + e.getMessage());
+            }
+            resources.add(vga);
+        }
+
+        BoardConfig.Builder b = BoardConfig.builder().memory(ram).deterministic(deterministic)
+                .serial(0, com1).debugConsole(debugOut).debugExit(debugExit);
+        return runBoards(err, b, diskImage, iso, bz, initrdBytes);
+    }
+
+    private int runBoards(PrintWriter err, BoardConfig.Builder template, RawImage diskImage, IsoImage iso,
+                          BzImage bz, byte[] initrdBytes) throws BadInput {
+        boolean first = true;
+        while (true) {
+            // Fresh drive objects each boot: a reset returns the controllers to power-on state.
+            BoardConfig base = template.config();
+            BoardConfig.Builder fresh = BoardConfig.builder().memory(base.memoryBytes())
+                    .deterministic(base.deterministic()).rtcTime(base.rtcTime()).serial(0, base.serial(0))
+                    .debugConsole(base.debugConsole()).debugExit(base.debugExit());
+            if (diskImage != null) {
+                fresh.drive(0, 0, new AtaDisk(diskImage));
+            }
+            if (iso != null) {
+                fresh.drive(1, 0, new AtapiCdrom(iso));
+            }
+            try (PcBoard board = fresh.build()) {
+                if (bz != null) {
+                    try {
+                        LinuxLoader.load(board.memory(), board.cpu(), bz, append, initrdBytes,
+                                E820Entry.defaultMap(base.memoryBytes()));
+                    } catch (IllegalArgumentException e) {
+                        if (first) {
+                            throw new BadInput(e.getMessage());
+                        }
+                        throw e;
+                    }
+                } else {
+                    Bios.attach(board);
+                }
+                first = false;
+                current = board;
+                if (quit) {
+                    return 0;
+                }
+                PcBoard.Exit exit = board.run(stopAt != null ? stopAt : Long.MAX_VALUE);
+                if (vga != null) {
+                    vga.paint();
+                }
+                current = null;
+                if (exit.kind() == PcBoard.ExitKind.RESET) {
+                    if (quit) {
+                        return 0;
+                    }
+                    continue;
+                }
+                writeScreenshot(err, board);
+                if (vga != null) {
+                    vga.close();            // the terminal back to normal before any message
+                }
+                switch (exit.kind()) {
+                    case POWER_OFF, STOPPED -> {
+                        return 0;
+                    }
+                    case DEBUG_EXIT -> {
+                        return exit.status();
+                    }
+                    case SHUTDOWN -> {
+                        err.println("vmm: guest triple fault; CPU state:");
+                        err.println(board.cpu());
+                        return EXIT_TRIPLE_FAULT;
+                    }
+                    case HALTED -> {
+                        err.println("vmm: guest halted with interrupts disabled");
+                        return EXIT_HALTED;
+                    }
+                    case LIMIT -> {
+                        err.println("vmm: stopped after " + stopAt + " instructions (--stop-at)");
+                        return 0;
+                    }
+                    default -> throw new IllegalStateException("unexpected exit " + exit);
+                }
+            }
+        }
+    }
+
+    private void writeScreenshot(PrintWriter err, PcBoard board) {
+        if (screenshot == null) {
+            return;
+        }
+        try {
+            Screenshot.writePng(board.vga().textScreen(), screenshot);
+        } catch (IOException e) {
+            err.println("vmm: writing the screenshot " + screenshot + ": " + e.getMessage());
+        }
+    }
+
+    private SerialBackend serialBackend(List<AutoCloseable> resources) throws BadInput {
+        SerialBackend backend;
+        if (serial.equals("none")) {
+            backend = new NullBackend();
+        } else if (serial.startsWith("file:") && serial.length() > 5) {
+            try {
+                backend = new FileBackend(Path.of(serial.substring(5)), false);
+            } catch (IOException e) {
+                throw new BadInput("--serial " + serial + ": " + e.getMessage());
+            }
+        } else if (serial.equals("stdio")) {
+            TerminalBackend t;
+            try {
+                t = TerminalBackend.system(this::quit, () -> { });
+            } catch (IOException e) {
+                throw new BadInput("--serial stdio: no terminal: " + e.getMessage());
+            }
+            backend = new Reconnecting(t);
+        } else {
+            throw new BadInput("--serial must be stdio, none or file:PATH, not '" + serial + "'");
+        }
+        resources.add(backend);
+        return backend;
+    }
+
+    /** Ctrl-A x: ends the run from the terminal thread. */
+    private void quit() {
+        quit = true;
+        PcBoard b = current;
+        if (b != null) {
+            b.requestStop();
+        }
+    }
+
+    private static void requireFile(Path p, String option) throws BadInput {
+        if (!Files.isRegularFile(p)) {
+            throw new BadInput(option + " " + p + ": " + (Files.exists(p) ? "not a regular file" : "no such file"));
+        }
+    }
+
+    /** Parses {@code 128M}, {@code 1G}, {@code 65536K}; a bare number is MiB, as in QEMU. */
+    static long parseMemory(String text) throws BadInput {
+        String t = text.strip().toUpperCase(Locale.ROOT);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,9})([KMG]?)(I?B)?").matcher(t);
+        if (!m.matches()) {
+            throw new BadInput("--memory: '" + text + "' is not a size such as 128M or 1G");
+        }
+        long n = Long.parseLong(m.group(1));
+        long bytes = switch (m.group(2)) {
+            case "K" -> n << 10;
+            case "G" -> n << 30;
+            default -> n << 20;
+        };
+        if (bytes < (1 << 20) || (bytes & 0xFFF) != 0 || bytes > (3L << 30)) {
+            throw new BadInput("--memory: '" + text + "' must be between 1M and 3G and a multiple of 4K");
+        }
+        return bytes;
+    }
+
+    /** The UART connects its backend once per board; the terminal enters raw mode only for the first board. */
+    private static final class Reconnecting implements SerialBackend {
+        private final TerminalBackend terminal;
+        private boolean connected;
+
+        Reconnecting(TerminalBackend terminal) {
+            this.terminal = terminal;
+        }
+
+        @Override
+        public void write(int b) {
+            terminal.write(b);
+        }
+
+        @Override
+        public synchronized void connect(SerialReceiver receiver) {
+            if (connected) {
+                terminal.input().connect(receiver);
+            } else {
+                connected = true;
+                terminal.connect(receiver);
+            }
+        }
+
+        @Override
+        public void close() {
+            terminal.close();
+        }
+    }
+
+    /** A file for the debug console, flushed per byte so a crash loses nothing. */
+    private static final class UnbufferedFile extends FilterOutputStream {
+        UnbufferedFile(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            out.write(b);
+        }
+    }
+}
