@@ -103,6 +103,12 @@ class TerminalBackendTest {
             for (int b : new int[] {'o', 'k', '\r', '\n', 0x1B, '[', 'm', 0xE9, 0x00}) {
                 backend.write(b);
             }
+            t.flush();
+            // The terminal copies its output to 'screen' on its own thread: wait for it (bounded).
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (screen.size() < 9 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
             backend.close();
             backend.write('x');
             Attributes restored = t.getAttributes();
