@@ -1,5 +1,6 @@
 package dev.vmm.firmware.linux;
 
+import dev.vmm.core.memory.PhysicalMemory;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -82,5 +83,30 @@ public interface E820Entry {
 
     /** The plain implementation. */
     record Simple(long base, long length, int type) implements E820Entry {
+    }
+
+    /**
+     * Checks that {@code [base, base+size)} lies in one of the {@code usable} ranges (from
+     * {@link #usableRanges}) and that every page of it is guest RAM; a loader calls this before it
+     * writes anything there.
+     *
+     * @throws KernelLoadException naming {@code what} when it does not
+     */
+    static void requireUsable(PhysicalMemory mem, List<long[]> usable, long base, long size, String what) {
+        long end = base + size;
+        boolean inMap = usable.stream().anyMatch(r -> r[0] <= base && end <= r[1]);
+        if (!inMap) {
+            long top = usable.isEmpty() ? 0 : usable.getLast()[1];
+            throw new KernelLoadException(String.format(
+                    "%s at 0x%x-0x%x is not in usable RAM (usable RAM below 4 GiB ends at 0x%x)", what, base, end,
+                    top));
+        }
+        for (long a = base & ~0xFFFL; a < end; a += 0x1000) {
+            if ((mem.kind(a) & 0x0F) != PhysicalMemory.RAM) {
+                throw new KernelLoadException(String.format(
+                        "%s at 0x%x-0x%x overlaps a non-RAM page at 0x%x although the memory map calls it usable",
+                        what, base, end, a));
+            }
+        }
     }
 }

@@ -123,7 +123,7 @@ public final class LinuxLoader {
         if (e820.size() > E820_MAX) {
             throw new KernelLoadException("memory map has " + e820.size() + " entries; boot_params holds " + E820_MAX);
         }
-        List<long[]> usable = usableRanges(e820, mem.ramSize());
+        List<long[]> usable = E820Entry.usableRanges(e820, mem.ramSize());
 
         byte[] cmd = (cmdline == null ? "" : cmdline).getBytes(StandardCharsets.US_ASCII);
         if (cmd.length > kernel.cmdlineSize()) {
@@ -135,21 +135,21 @@ public final class LinuxLoader {
                 throw new KernelLoadException("command line contains a NUL character");
             }
         }
-        requireUsable(mem, usable, GDT, 32, "GDT");
-        requireUsable(mem, usable, BOOT_PARAMS, BP_SIZE, "boot_params");
-        requireUsable(mem, usable, STACK_TOP - 0xFF0, 0x1000, "boot stack");
-        requireUsable(mem, usable, CMDLINE, cmd.length + 1L, "command line");
+        E820Entry.requireUsable(mem, usable, GDT, 32, "GDT");
+        E820Entry.requireUsable(mem, usable, BOOT_PARAMS, BP_SIZE, "boot_params");
+        E820Entry.requireUsable(mem, usable, STACK_TOP - 0xFF0, 0x1000, "boot stack");
+        E820Entry.requireUsable(mem, usable, CMDLINE, cmd.length + 1L, "command line");
 
         long kernelSize = kernel.protectedModeSize();
         long kernelEnd = kernelAreaEnd(kernel, KERNEL_BASE);
-        requireUsable(mem, usable, KERNEL_BASE, kernelEnd - KERNEL_BASE,
+        E820Entry.requireUsable(mem, usable, KERNEL_BASE, kernelEnd - KERNEL_BASE,
                 "kernel (" + kernelSize + " bytes, init_size " + kernel.initSize() + ")");
 
         long initrdBase = 0;
         long initrdSize = initrd == null ? 0 : initrd.length;
         if (initrdSize > 0) {
             initrdBase = placeInitrd(usable, kernel, kernelEnd, initrdSize, mem.ramSize());
-            requireUsable(mem, usable, initrdBase, initrdSize, "initrd");
+            E820Entry.requireUsable(mem, usable, initrdBase, initrdSize, "initrd");
         }
 
         // The kernel and initrd.
@@ -217,14 +217,6 @@ public final class LinuxLoader {
     // ---- placement -----------------------------------------------------------------------------
 
     /**
-     * The usable RAM the memory map offers, below 4 GiB and the RAM size, with every non-usable
-     * entry cut out (in case entries overlap), sorted, as [start, end) pairs.
-     */
-    static List<long[]> usableRanges(List<? extends E820Entry> e820, long ramSize) {
-        return E820Entry.usableRanges(e820, ramSize);
-    }
-
-    /**
      * The end of the memory a kernel loaded at {@code load} may use before it sets up its own
      * memory management: its image, and {@code init_size} bytes from where it decompresses to
      * (protocol 2.10+). A relocatable kernel decompresses at its load address aligned up to
@@ -266,24 +258,6 @@ public final class LinuxLoader {
                     size, (size + (1 << 20) - 1) >> 20, low, limit, Math.max(0, room)));
         }
         return best;
-    }
-
-    private static void requireUsable(PhysicalMemory mem, List<long[]> usable, long base, long size, String what) {
-        long end = base + size;
-        boolean inMap = usable.stream().anyMatch(r -> r[0] <= base && end <= r[1]);
-        if (!inMap) {
-            long top = usable.isEmpty() ? 0 : usable.get(usable.size() - 1)[1];
-            throw new KernelLoadException(String.format(
-                    "%s at 0x%x-0x%x is not in usable RAM (usable RAM below 4 GiB ends at 0x%x)",
-                    what, base, end, top));
-        }
-        for (long a = base & ~(PAGE - 1); a < end; a += PAGE) {
-            if ((mem.kind(a) & 0x0F) != PhysicalMemory.RAM) {
-                throw new KernelLoadException(String.format(
-                        "%s at 0x%x-0x%x overlaps a non-RAM page at 0x%x although the memory map calls it usable",
-                        what, base, end, a));
-            }
-        }
     }
 
     private static long pageUp(long a) {

@@ -176,7 +176,7 @@ public final class MultibootLoader {
                     STRINGS_LIMIT - STRINGS));
         }
         long lowEnd = STRINGS + stringsSize;
-        requireUsable(mem, usable, GDT, lowEnd - GDT, "boot information area");
+        E820Entry.requireUsable(mem, usable, GDT, lowEnd - GDT, "boot information area");
 
         // The kernel.
         for (MultibootImage.Segment s : image.segments()) {
@@ -184,7 +184,7 @@ public final class MultibootLoader {
                 throw new KernelLoadException(String.format(
                         "kernel segment %s overlaps the boot information area 0x%x-0x%x", s, GDT, lowEnd));
             }
-            requireUsable(mem, usable, s.address(), s.memSize(), "kernel segment");
+            E820Entry.requireUsable(mem, usable, s.address(), s.memSize(), "kernel segment");
         }
 
         // The modules.
@@ -198,7 +198,7 @@ public final class MultibootLoader {
                         "module %d (%d bytes) does not fit in usable RAM above 0x%x (usable RAM below 4 GiB ends at"
                                 + " 0x%x)", k, size, cursor, usable.isEmpty() ? 0 : usable.getLast()[1]));
             }
-            requireUsable(mem, usable, base, size, "module " + k);
+            E820Entry.requireUsable(mem, usable, base, size, "module " + k);
             starts[k] = base;
             cursor = pageUp(base + size);
         }
@@ -294,24 +294,6 @@ public final class MultibootLoader {
         for (long done = 0; done < size; done += chunk.length) {
             long n = Math.min(chunk.length, size - done);
             mem.load(base + done, n == chunk.length ? chunk : new byte[(int) n]);
-        }
-    }
-
-    private static void requireUsable(PhysicalMemory mem, List<long[]> usable, long base, long size, String what) {
-        long end = base + size;
-        boolean inMap = usable.stream().anyMatch(r -> r[0] <= base && end <= r[1]);
-        if (!inMap) {
-            long top = usable.isEmpty() ? 0 : usable.getLast()[1];
-            throw new KernelLoadException(String.format(
-                    "%s at 0x%x-0x%x is not in usable RAM (usable RAM below 4 GiB ends at 0x%x)", what, base, end,
-                    top));
-        }
-        for (long a = base & ~(PAGE - 1); a < end; a += PAGE) {
-            if ((mem.kind(a) & 0x0F) != PhysicalMemory.RAM) {
-                throw new KernelLoadException(String.format(
-                        "%s at 0x%x-0x%x overlaps a non-RAM page at 0x%x although the memory map calls it usable",
-                        what, base, end, a));
-            }
         }
     }
 

@@ -4,7 +4,6 @@ import dev.vmm.devices.serial.HostInput;
 import dev.vmm.devices.serial.SerialBackend;
 import dev.vmm.devices.serial.SerialReceiver;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -13,8 +12,6 @@ import org.jline.terminal.Attributes.InputFlag;
 import org.jline.terminal.Attributes.LocalFlag;
 import org.jline.terminal.Terminal;
 import org.jline.terminal.TerminalBuilder;
-import org.jline.utils.ClosedException;
-import org.jline.utils.NonBlockingInputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,7 +28,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class TerminalBackend implements SerialBackend {
     private static final Logger log = LoggerFactory.getLogger(TerminalBackend.class);
-    private static final long POLL_MILLIS = 100;
 
     private final Terminal terminal;
     private final boolean ownsTerminal;
@@ -123,27 +119,7 @@ public final class TerminalBackend implements SerialBackend {
     }
 
     private void readLoop() {
-        InputStream in = terminal.input();
-        byte[] one = new byte[1];
-        try {
-            while (!closed) {
-                int c = in instanceof NonBlockingInputStream nb ? nb.read(POLL_MILLIS) : in.read();
-                if (c == NonBlockingInputStream.READ_EXPIRED) {
-                    continue;
-                }
-                if (c < 0) {
-                    return;
-                }
-                one[0] = (byte) c;
-                filter.feed(one, 0, 1);
-            }
-        } catch (ClosedException e) {
-            log.debug("terminal input closed");
-        } catch (IOException e) {
-            if (!closed) {
-                log.warn("terminal input failed: {}", e.toString());
-            }
-        }
+        TerminalInput.pump(terminal, filter, () -> closed, log);
     }
 
     /** Waits until the reader thread ends (end of the terminal's input, or close). */
@@ -204,7 +180,7 @@ public final class TerminalBackend implements SerialBackend {
         }
         if (t != null && t != Thread.currentThread()) {
             try {
-                t.join(Duration.ofMillis(4 * POLL_MILLIS));
+                t.join(Duration.ofMillis(4 * TerminalInput.POLL_MILLIS));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
