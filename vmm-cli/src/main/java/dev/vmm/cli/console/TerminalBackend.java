@@ -178,21 +178,9 @@ public final class TerminalBackend implements SerialBackend {
             t = reader;
             hook = shutdownHook;
         }
-        if (t != null && t != Thread.currentThread()) {
-            try {
-                t.join(Duration.ofMillis(4 * TerminalInput.POLL_MILLIS));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        TerminalInput.join(t);
         restoreTerminal();
-        if (hook != null) {
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException e) {
-                // the JVM is shutting down: the hook restores (again, harmlessly)
-            }
-        }
+        TerminalInput.removeShutdownHook(hook);
         if (ownsTerminal) {
             try {
                 terminal.close();

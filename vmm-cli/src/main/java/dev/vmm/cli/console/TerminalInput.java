@@ -43,4 +43,26 @@ final class TerminalInput {
             }
         }
     }
+
+    /** Waits a little for a console thread to finish (not for the calling thread itself). */
+    static void join(Thread t) {
+        if (t != null && t != Thread.currentThread()) {
+            try {
+                t.join(java.time.Duration.ofMillis(4 * POLL_MILLIS));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Removes the terminal-restoring shutdown hook once the console restored the terminal itself. */
+    static void removeShutdownHook(Thread hook) {
+        if (hook != null) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // the JVM is shutting down: the hook restores (again, harmlessly)
+            }
+        }
+    }
 }

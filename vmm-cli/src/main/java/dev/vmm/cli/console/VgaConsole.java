@@ -7,7 +7,6 @@ import dev.vmm.devices.vga.TextSnapshot;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.function.Supplier;
 import org.jline.terminal.Attributes;
 import org.jline.terminal.Attributes.InputFlag;
@@ -184,23 +183,10 @@ public final class VgaConsole implements AutoCloseable {
             }
             closed = true;
         }
-        for (Thread t : new Thread[] {painter, reader}) {
-            if (t != null && t != Thread.currentThread()) {
-                try {
-                    t.join(Duration.ofMillis(4 * TerminalInput.POLL_MILLIS));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        }
+        TerminalInput.join(painter);
+        TerminalInput.join(reader);
         restoreTerminal();
-        if (shutdownHook != null) {
-            try {
-                Runtime.getRuntime().removeShutdownHook(shutdownHook);
-            } catch (IllegalStateException e) {
-                // the JVM is shutting down: the hook restores (again, harmlessly)
-            }
-        }
+        TerminalInput.removeShutdownHook(shutdownHook);
         try {
             terminal.close();
         } catch (IOException e) {
