@@ -97,6 +97,8 @@ public final class Cpu implements Persist<CpuState> {
     /** Current privilege level (CS.RPL in protected mode, 3 in virtual-8086 mode, 0 in real mode). */
     public int cpl;
     public final Msrs msrs = new Msrs();
+    /** The x87 FPU, MMX and SSE state. */
+    public final Fpu fpu = new Fpu();
 
     // ---- execution state ----------------------------------------------------------------------
     public boolean halted;
@@ -119,6 +121,8 @@ public final class Cpu implements Persist<CpuState> {
     /** True while DR7 enables a breakpoint or a debug trap is pending (see {@link Debug}). */
     boolean debugActive;
     InterruptSource intr = InterruptSource.NONE;
+    /** FERR#: asserted when a waiting x87 instruction finds an unmasked exception with CR0.NE clear (IRQ13 on a PC). */
+    dev.vmm.core.irq.IrqLine ferr = dev.vmm.core.irq.IrqLine.NONE;
     /** MSRs implemented by a board device (the local APIC), or null. */
     MsrExtension msrExtension;
     /** CPUID leaf-1 EDX and ECX bits of features the board provides (the APIC). */
@@ -144,6 +148,11 @@ public final class Cpu implements Persist<CpuState> {
 
     public void setInterruptSource(InterruptSource source) {
         this.intr = source;
+    }
+
+    /** Connects the FERR# output (the PC routes it to IRQ13; a write to port F0h clears it). */
+    public void setFerr(dev.vmm.core.irq.IrqLine line) {
+        this.ferr = line;
     }
 
     /**
@@ -220,6 +229,7 @@ public final class Cpu implements Persist<CpuState> {
         shutdown = false;
         inhibit = 0;
         msrs.reset();
+        fpu.reset();
         mmu.flushAll();
         code.flushAll();
     }

@@ -16,6 +16,11 @@ public final class Cpuid {
     static final int RESET_SIGNATURE = 0x0006_F1;
 
     // Leaf 1 EDX feature bits.
+    public static final int EDX_FPU = 1;
+    public static final int EDX_MMX = 1 << 23;
+    public static final int EDX_FXSR = 1 << 24;
+    public static final int EDX_SSE = 1 << 25;
+    public static final int EDX_SSE2 = 1 << 26;
     public static final int EDX_DE = 1 << 2;
     public static final int EDX_PSE = 1 << 3;
     public static final int EDX_TSC = 1 << 4;
@@ -33,7 +38,7 @@ public final class Cpuid {
     public static final int EXT_EDX_NX = 1 << 20;
 
     static final int LEAF1_EDX = EDX_DE | EDX_PSE | EDX_TSC | EDX_MSR | EDX_PAE | EDX_CX8 | EDX_SEP | EDX_PGE
-            | EDX_CMOV | EDX_PSE36;
+            | EDX_CMOV | EDX_PSE36 | EDX_FPU | EDX_MMX | EDX_FXSR | EDX_SSE | EDX_SSE2;
 
     /** Executes CPUID with the leaf in EAX (and subleaf in ECX) of {@code cpu}. */
     static void execute(Cpu cpu) {

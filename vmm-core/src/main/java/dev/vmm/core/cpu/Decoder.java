@@ -55,7 +55,7 @@ public final class Decoder {
                                 + " disagree about ModRM");
                     }
                     for (OperandSpec s : e.operands()) {
-                        if (s.kind() == Operand.E || s.kind() == Operand.M) {
+                        if (s.usesRm() && s.kind() != Operand.R) {
                             onlyR = false;
                         }
                     }
@@ -192,6 +192,9 @@ public final class Decoder {
             fail(i, n, Insn.BAD_OPCODE);
             return;
         }
+        if (e.has(OpcodeEntry.F_P66)) {
+            i.osize = mode == 16 ? 2 : 4;   // the 66 selected the row; it does not change the operand size
+        }
         if (e.operands().size() > 0 && e.operands().getFirst().kind() == Operand.Z) {
             i.reg = b & 7;
         }
@@ -266,7 +269,7 @@ public final class Decoder {
             if ((f & OpcodeEntry.F_A16) != 0 && i.asize != 2 || (f & OpcodeEntry.F_A32) != 0 && i.asize != 4) {
                 continue;
             }
-            if ((f & OpcodeEntry.F_PF3) != 0 && (prefixes & Insn.P_REP) == 0) {
+            if ((f & OpcodeEntry.F_SIMD_PREFIX) != 0 && !simdPrefixMatches(f, prefixes)) {
                 continue;
             }
             if ((f & OpcodeEntry.F_I64) != 0 && mode == 64 || (f & OpcodeEntry.F_O64) != 0 && mode != 64) {
@@ -277,6 +280,21 @@ public final class Decoder {
             }
         }
         return null;
+    }
+
+    /** The mandatory-prefix rule: F3 or F2 (whichever came last) selects its row, else 66, else none. */
+    private static boolean simdPrefixMatches(int f, int prefixes) {
+        int need;
+        if ((prefixes & Insn.P_REP) != 0) {
+            need = OpcodeEntry.F_PF3;
+        } else if ((prefixes & Insn.P_REPNE) != 0) {
+            need = OpcodeEntry.F_PF2;
+        } else if ((prefixes & Insn.P_OSIZE) != 0) {
+            need = OpcodeEntry.F_P66;
+        } else {
+            need = OpcodeEntry.F_NP;
+        }
+        return (f & need) != 0;
     }
 
     /**
@@ -290,6 +308,7 @@ public final class Decoder {
                 case Operand.M -> i.mod == 3;
                 case Operand.S -> i.reg > Cpu.GS || k == 0 && i.reg == Cpu.CS;
                 case Operand.C -> i.reg == 1 || i.reg > 4;
+                case Operand.U, Operand.N, Operand.STI -> i.mod != 3;
                 default -> false;
             };
             if (bad) {
@@ -454,6 +473,8 @@ public final class Decoder {
             case Operand.SZ_P -> Math.min(osize, 4) + 2;
             case Operand.SZ_S -> 6;
             case Operand.SZ_A -> osize * 2;
+            case Operand.SZ_T -> 10;
+            case Operand.SZ_DQ -> 16;
             default -> 0;
         };
     }

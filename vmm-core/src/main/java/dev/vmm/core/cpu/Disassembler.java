@@ -94,6 +94,14 @@ public final class Disassembler {
             }
             case Operand.O -> size(w) + seg(i, true) + "[" + hex(i.disp) + "]";
             case Operand.A -> "0x" + Long.toHexString(i.imm2) + ":" + hex(i.imm);
+            case Operand.V -> "xmm" + i.reg;
+            case Operand.U -> "xmm" + i.rm;
+            case Operand.W -> i.mod == 3 ? "xmm" + i.rm : memory(i, w);
+            case Operand.P -> "mm" + i.reg;
+            case Operand.N -> "mm" + i.rm;
+            case Operand.Q -> i.mod == 3 ? "mm" + i.rm : memory(i, w);
+            case Operand.ST -> "st(0)";
+            case Operand.STI -> "st(" + i.rm + ")";
             default -> null;   // string operands are implied by the mnemonic
         };
     }
@@ -141,6 +149,8 @@ public final class Disassembler {
             case 4 -> "dword ptr ";
             case 6 -> "fword ptr ";
             case 8 -> "qword ptr ";
+            case 10 -> "tbyte ptr ";
+            case 16 -> "xmmword ptr ";
             default -> "";
         };
     }

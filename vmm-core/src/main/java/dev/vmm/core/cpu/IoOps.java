@@ -2,7 +2,7 @@ package dev.vmm.core.cpu;
 
 import java.util.Map;
 
-/** Port I/O (IN, OUT) and WAIT (Intel SDM vol. 2). */
+/** Port I/O: IN and OUT (Intel SDM vol. 2). */
 final class IoOps {
     private IoOps() {
     }
@@ -10,7 +10,6 @@ final class IoOps {
     static void register(Map<String, Handler> m) {
         m.put("IN", IoOps::in);
         m.put("OUT", IoOps::out);
-        m.put("WAIT", IoOps::waitInsn);
     }
 
     /** IN AL/eAX, Ib|DX: the width is that of the accumulator operand. */
@@ -27,12 +26,5 @@ final class IoOps {
         int port = (int) c.op1(i) & 0xFFFF;
         c.checkIo(port, size);
         c.io.write(port, size, (int) c.op2(i));
-    }
-
-    /** WAIT/FWAIT: #NM when CR0.MP and CR0.TS are both set; there is no FPU state to wait for. */
-    static void waitInsn(Cpu c, Insn i) {
-        if ((c.cr0 & (Cpu.CR0_MP | Cpu.CR0_TS)) == (Cpu.CR0_MP | Cpu.CR0_TS)) {
-            throw c.fault(Exceptions.NM, -1);
-        }
     }
 }

@@ -41,6 +41,14 @@ public record OpcodeEntry(int map, int opcode, int group, int modrm, String mnem
     public static final int F_MODRM = 1 << 10;
     /** Only in 64-bit mode. */
     public static final int F_O64 = 1 << 11;
+    /** Needs a mandatory 66 prefix (and no F2/F3): the SSE2 "packed double / 128-bit integer" rows. */
+    public static final int F_P66 = 1 << 12;
+    /** Needs a mandatory F2 prefix. */
+    public static final int F_PF2 = 1 << 13;
+    /** Needs no 66, F2 or F3 prefix (the MMX and SSE "packed single" rows beside 66/F2/F3 variants). */
+    public static final int F_NP = 1 << 14;
+    /** Any of the mandatory-prefix attributes. */
+    public static final int F_SIMD_PREFIX = F_PF3 | F_P66 | F_PF2 | F_NP;
 
     public boolean has(int flag) {
         return (flags & flag) != 0;

@@ -13,7 +13,9 @@ import java.util.List;
  * the row) or {@code +r} (register in the low three opcode bits, eight rows). Attributes:
  * {@code lock} (LOCK allowed), {@code rep} (string instruction), {@code mem}/{@code reg} (ModRM mod
  * restriction), {@code o16}/{@code o32} and {@code a16}/{@code a32} (row applies only to that
- * operand/address size), {@code i64} (invalid in 64-bit mode), {@code f3} (mandatory F3 prefix),
+ * operand/address size), {@code i64} (invalid in 64-bit mode), {@code np}/{@code 66}/{@code f2}/{@code f3}
+ * (mandatory SIMD prefix: none, 66, F2, F3; F2/F3 take precedence over 66, the last of F2/F3 wins; a 66 that
+ * selects a row does not change the operand size),
  * {@code @KEY} (semantic handler name when it is not the mnemonic). Within one opcode the first row
  * that matches wins.
  */
@@ -435,7 +437,14 @@ public final class OpcodeTable {
             0F FF /r | UD0 Gv,Ev  |
             """;
 
-    private static final List<OpcodeEntry> ENTRIES = Collections.unmodifiableList(parse(INTEGER));
+    /** Rows of the floating-point state instructions (FXSAVE, FXRSTOR; FWAIT is in the one-byte map). */
+    static final String FP_STATE = """
+            0F AE /0 | FXSAVE M  | mem
+            0F AE /1 | FXRSTOR M | mem
+            """;
+
+    private static final List<OpcodeEntry> ENTRIES = Collections.unmodifiableList(parse(
+            INTEGER + FP_STATE + X87Table.ROWS + X87Table.TRANSCENDENTAL + SseFloatTable.ROWS + SimdIntTable.ROWS));
 
     /** Every row of the table, in table order. */
     public static List<OpcodeEntry> entries() {
@@ -523,6 +532,9 @@ public final class OpcodeTable {
                 case "i64" -> flags |= OpcodeEntry.F_I64;
                 case "o64" -> flags |= OpcodeEntry.F_O64;
                 case "f3" -> flags |= OpcodeEntry.F_PF3;
+                case "f2" -> flags |= OpcodeEntry.F_PF2;
+                case "66" -> flags |= OpcodeEntry.F_P66;
+                case "np" -> flags |= OpcodeEntry.F_NP;
                 default -> {
                     if (!a.startsWith("@")) {
                         throw new IllegalArgumentException("unknown attribute " + a);

@@ -6,7 +6,10 @@ package dev.vmm.core.cpu;
  * <p>An operand spec in the table is a kind letter (or a fixed register name) followed by a size
  * letter: {@code Eb}, {@code Gv}, {@code Iz}, {@code Jb}, {@code Sw}, {@code M}, {@code AL},
  * {@code eAX}. Sizes: b byte, w word, d dword, q qword, v operand size (16/32), z 16/32 (32 in 64-bit
- * mode), p far pointer (16:16/16:32), s pseudo-descriptor (16:32), a BOUND pair.
+ * mode), p far pointer (16:16/16:32), s pseudo-descriptor (16:32), a BOUND pair, t ten bytes (x87
+ * extended real, packed BCD), dq/ps/pd sixteen bytes, ss four and sd eight bytes. SIMD operands:
+ * {@code V}/{@code W}/{@code U} XMM (reg, r/m, r/m register only), {@code P}/{@code Q}/{@code N} MMX
+ * likewise; x87: {@code ST} (ST(0)) and {@code STi} (ST(i) from ModRM r/m).
  */
 public final class Operand {
     private Operand() {
@@ -49,6 +52,22 @@ public final class Operand {
     public static final int X = 17;
     /** String destination ES:rDI. */
     public static final int Y = 18;
+    /** XMM register selected by ModRM reg. */
+    public static final int V = 19;
+    /** ModRM r/m: XMM register or memory. */
+    public static final int W = 20;
+    /** ModRM r/m, XMM register only (mod must be 3). */
+    public static final int U = 21;
+    /** MMX register selected by ModRM reg. */
+    public static final int P = 22;
+    /** ModRM r/m: MMX register or memory. */
+    public static final int Q = 23;
+    /** ModRM r/m, MMX register only (mod must be 3). */
+    public static final int N = 24;
+    /** The x87 stack top ST(0). */
+    public static final int ST = 25;
+    /** The x87 register ST(i), i from ModRM r/m. */
+    public static final int STI = 26;
 
     /** Size codes, resolved to a byte width at decode time. */
     public static final int SZ_NONE = 0;
@@ -66,4 +85,11 @@ public final class Operand {
      * (16/32) but a word in memory (MOV Ev,Sw; SLDT; STR; SMSW).
      */
     public static final int SZ_RVMW = 10;
+    /** Ten bytes: x87 double-extended real or packed BCD ({@code Mt}). */
+    public static final int SZ_T = 11;
+    /**
+     * Sixteen bytes: a whole XMM register or 128-bit memory operand ({@code dq}, {@code ps}, {@code pd}). The scalar
+     * SIMD sizes map to the integer ones: {@code ss} to {@code d}, {@code sd} to {@code q}.
+     */
+    public static final int SZ_DQ = 12;
 }

@@ -44,6 +44,12 @@ public record OperandSpec(int kind, int size, int fixed, String text) {
         if (t.equals("M")) {
             return new OperandSpec(Operand.M, Operand.SZ_NONE, -1, t);
         }
+        if (t.equals("ST")) {
+            return new OperandSpec(Operand.ST, Operand.SZ_T, -1, t);
+        }
+        if (t.equals("STi")) {
+            return new OperandSpec(Operand.STI, Operand.SZ_T, -1, t);
+        }
         int kind = switch (t.charAt(0)) {
             case 'E' -> Operand.E;
             case 'G' -> Operand.G;
@@ -59,30 +65,44 @@ public record OperandSpec(int kind, int size, int fixed, String text) {
             case 'Z' -> Operand.Z;
             case 'X' -> Operand.X;
             case 'Y' -> Operand.Y;
+            case 'V' -> Operand.V;
+            case 'W' -> Operand.W;
+            case 'U' -> Operand.U;
+            case 'P' -> Operand.P;
+            case 'Q' -> Operand.Q;
+            case 'N' -> Operand.N;
             default -> throw new IllegalArgumentException("unknown operand " + t);
         };
-        int size = switch (t.charAt(1)) {
-            case 'b' -> kind == Operand.IBS ? Operand.SZ_V : Operand.SZ_B;
-            case 'w' -> Operand.SZ_W;
-            case 'd' -> Operand.SZ_D;
-            case 'q' -> Operand.SZ_Q;
-            case 'v' -> Operand.SZ_V;
-            case 'z' -> Operand.SZ_Z;
-            case 'p' -> Operand.SZ_P;
-            case 's' -> Operand.SZ_S;
-            case 'a' -> Operand.SZ_A;
+        int size = switch (t.substring(1)) {
+            case "b", "bs" -> kind == Operand.IBS ? Operand.SZ_V : Operand.SZ_B;
+            case "w" -> Operand.SZ_W;
+            case "d", "ss" -> Operand.SZ_D;
+            case "q", "sd" -> Operand.SZ_Q;
+            case "v" -> Operand.SZ_V;
+            case "z" -> Operand.SZ_Z;
+            case "p" -> Operand.SZ_P;
+            case "s" -> Operand.SZ_S;
+            case "a" -> Operand.SZ_A;
+            case "t" -> Operand.SZ_T;
+            case "dq", "ps", "pd" -> Operand.SZ_DQ;
             default -> throw new IllegalArgumentException("unknown operand size " + t);
         };
         return new OperandSpec(kind, size, -1, t);
     }
 
-    /** True if this operand is the ModRM r/m field (E, M or R). */
+    /** True if this operand is the ModRM r/m field (E, M, R, W, U, Q, N, STi). */
     boolean usesRm() {
-        return kind == Operand.E || kind == Operand.M || kind == Operand.R;
+        return switch (kind) {
+            case Operand.E, Operand.M, Operand.R, Operand.W, Operand.U, Operand.Q, Operand.N, Operand.STI -> true;
+            default -> false;
+        };
     }
 
     /** True if this operand is encoded in the ModRM reg field. */
     boolean usesReg() {
-        return kind == Operand.G || kind == Operand.S || kind == Operand.C || kind == Operand.D;
+        return switch (kind) {
+            case Operand.G, Operand.S, Operand.C, Operand.D, Operand.V, Operand.P -> true;
+            default -> false;
+        };
     }
 }

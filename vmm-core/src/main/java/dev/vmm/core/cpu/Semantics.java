@@ -28,6 +28,11 @@ final class Semantics {
         FlagOps.register(m);
         SystemOps.register(m);
         SegmentOps.register(m);
+        FpuStateOps.register(m);
+        X87Ops.register(m);
+        X87Transcendental.register(m);
+        SseFloatOps.register(m);
+        SimdIntOps.register(m);
         return Map.copyOf(m);
     }
 

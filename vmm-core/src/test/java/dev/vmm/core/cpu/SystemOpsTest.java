@@ -361,7 +361,7 @@ class SystemOpsTest {
             // code, eax, vector
             {new int[] {0x0F, 0x22, 0xC0, HLT}, 0x8000_0000L, Exceptions.GP},  // PG without PE
             {new int[] {0x0F, 0x22, 0xC0, HLT}, 0x2000_0001L, Exceptions.GP},  // NW without CD
-            {new int[] {0x0F, 0x22, 0xE0, HLT}, Cpu.CR4_OSFXSR, Exceptions.GP}, // unsupported CR4 bit
+            {new int[] {0x0F, 0x22, 0xE0, HLT}, Cpu.CR4_VME, Exceptions.GP},    // unsupported CR4 bit
             {new int[] {0x0F, 0x22, 0xE0, HLT}, 1L << 20, Exceptions.GP},     // reserved CR4 bit
             {new int[] {0x0F, 0x20, 0xC8, HLT}, 0L, Exceptions.UD},            // mov eax,cr1
             {new int[] {0x0F, 0x22, 0xF8, HLT}, 0L, Exceptions.UD},            // mov cr7,eax
