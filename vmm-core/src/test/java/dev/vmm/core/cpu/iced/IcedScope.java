@@ -1,5 +1,7 @@
 package dev.vmm.core.cpu.iced;
 
+import dev.vmm.core.cpu.CodeSource;
+import dev.vmm.core.cpu.Decoder;
 import dev.vmm.core.cpu.OpcodeEntry;
 import dev.vmm.core.cpu.OpcodeTable;
 import java.util.HashSet;
@@ -52,13 +54,19 @@ final class IcedScope {
     static final Family UNCLASSIFIED = new Family("unclassified", "valid in iced, mnemonic not in our table, and "
             + "no documented family: must stay empty", null);
 
+    static final Family XMM = fam("SSE..SSE4.2/AES/SHA/GFNI/PCLMUL (xmm)", "SIMD: not implemented yet (issue 4)",
+            "xmm");
+    static final Family MMX = fam("MMX", "SIMD: not implemented yet (issue 4)", "^Emms$|(^|_)mm(m\\d+)?(_|$)");
+    static final Family X87 = fam("x87 FPU", "floating point: not implemented yet (issue 4)", "^F(?!xsave|xrstor|emms)");
+    static final Family MXCSR = fam("MXCSR state", "LDMXCSR/STMXCSR: SIMD state (issue 4)", "^(Ldmxcsr|Stmxcsr)");
+    /**
+     * Families issue 4 brings in instruction by instruction: a line of theirs is in scope as soon as our decoder
+     * accepts its bytes, so they keep excluding only what we do not decode yet.
+     */
+    static final Set<Family> TRANSITIONAL = Set.of(XMM, MMX, X87, MXCSR);
+
     /** Excluded families, first match wins. Valid lines are matched by {@code Code}, INVALID ones by {@code code=}. */
-    static final List<Family> FAMILIES = List.of(D3NOW,
-            fam("SSE..SSE4.2/AES/SHA/GFNI/PCLMUL (xmm)", "SIMD: not implemented yet (issue 4)", "xmm"),
-            fam("MMX", "SIMD: not implemented yet (issue 4)", "^Emms$|(^|_)mm(m\\d+)?(_|$)"),
-            fam("x87 FPU", "floating point: not implemented yet (issue 4)",
-                    "^F(?!xsave|xrstor|emms|2xm1$|yl2x|ptan$|patan$|xtract$|prem1?$|sincos$|rndint$|scale$|sin$|cos$)"),
-            fam("MXCSR state", "LDMXCSR/STMXCSR: SIMD state (issue 4)", "^(Ldmxcsr|Stmxcsr)"),
+    static final List<Family> FAMILIES = List.of(D3NOW, XMM, MMX, X87, MXCSR,
             fam("prefetch 0F 0D", "AMD PREFETCH/PREFETCHW (3DNow!, later Broadwell): not on a P6",
                     "^Prefetch(_m8|w_m8|wt1_m8|reserved\\d_m8)$"),
             fam("prefetch 0F 18", "SSE PREFETCHh (Pentium III and later): hint-NOP space, no row in our table",
@@ -145,9 +153,13 @@ final class IcedScope {
         }
         Family f = family(c.code());
         if (f != null) {
-            return f;
+            return TRANSITIONAL.contains(f) && weDecode(c) ? null : f;
         }
         return ours(c.mnemonic()) ? null : UNCLASSIFIED;
+    }
+
+    private static boolean weDecode(IcedCase c) {
+        return Decoder.decode(CodeSource.of(c.bytes(), 0), c.bitness()).entry != null;
     }
 
     private static Family family(String code) {
