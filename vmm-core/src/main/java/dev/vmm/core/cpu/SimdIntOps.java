@@ -352,9 +352,14 @@ final class SimdIntOps {
         c.setReg(i.reg, 4, v);
     }
 
-    /** EMMS: marks every x87 register empty (tag word FFFFh); TOP and the registers are unchanged. */
+    /**
+     * EMMS: marks every x87 register empty (tag word FFFFh) and, like every MMX instruction, sets TOP
+     * to 0 (SDM vol. 3, 12.2 and table 12-2: "each time an MMX instruction is executed, the TOS value
+     * is set to 000B"); the registers are unchanged.
+     */
     private static void emms(Cpu c, Insn i) {
         FpuStateOps.mmx(c);
+        c.fpu.top = 0;
         c.fpu.emptyMask = 0xFF;
     }
 }
