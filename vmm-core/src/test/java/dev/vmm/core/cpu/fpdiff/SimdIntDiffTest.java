@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.vmm.core.cpu.OpcodeEntry;
 import dev.vmm.core.cpu.OpcodeTable;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * {@link SimdIntCases}. Everything is compared bit-exactly (the whole FXSAVE image, so also what an
  * MMX instruction does to the x87 state: TOP = 0, all tags valid, the exponent of a written register
  * all ones; the general registers, flags and the memory-operand area): no difference is accepted.
- * The number of cases per instruction and per row is logged (INFO) and written to
+ * The number of cases per instruction is logged (INFO); per instruction and per row it is written to
  * {@code target/simd-int-diff-report.txt}.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -111,6 +112,7 @@ class SimdIntDiffTest {
     @Test
     void everyRowAgreesWithTheHost() {
         long t0 = System.nanoTime();
+        long cpu0 = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
         Random r = new Random(0x5_1D_1A7L);
         Map<String, Integer> perInstruction = new TreeMap<>();
         StringBuilder perForm = new StringBuilder();
@@ -130,12 +132,19 @@ class SimdIntDiffTest {
             total += cases.size();
         }
         long ms = (System.nanoTime() - t0) / 1_000_000;
-        StringBuilder sb = new StringBuilder(String.format("MMX/SSE/SSE2 integer and moves: %d cases, %d ms on %s",
-                total, ms, FpDiffRunner.hostDescription()));
-        perInstruction.forEach((k, v) -> sb.append(String.format("%n  %-12s %5d", k, v)));
-        String report = sb + "\n per form:" + perForm + "\n";
-        LOG.info("{}", report);
-        writeReport(report);
+        long cpuMs = (ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - cpu0) / 1_000_000;
+        StringBuilder sb = new StringBuilder(String.format(
+                "MMX/SSE/SSE2 integer and moves: %d cases, %d ms (%d ms of CPU time) on %s", total, ms, cpuMs,
+                FpDiffRunner.hostDescription()));
+        StringBuilder compact = new StringBuilder();
+        int n = 0;
+        for (Map.Entry<String, Integer> en : perInstruction.entrySet()) {
+            sb.append(String.format("%n  %-12s %5d", en.getKey(), en.getValue()));
+            compact.append(n++ % 10 == 0 ? "\n  " : ", ").append(en.getKey()).append(' ').append(en.getValue());
+        }
+        writeReport(sb + "\n per form:" + perForm + "\n");
+        LOG.info("MMX/SSE/SSE2 integer and moves: {} cases in {} ms, {} ms of CPU time ({} rows; per row: "
+                + "target/simd-int-diff-report.txt){}", total, ms, cpuMs, rows().size(), compact);
         assertEquals(Set.copyOf(MNEMONICS), perInstruction.keySet(), "instructions with cases");
         assertTrue(total > 10_000, "cases: " + total);
         assertEquals(0, failures, first.toString());

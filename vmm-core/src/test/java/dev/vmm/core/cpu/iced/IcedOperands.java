@@ -110,11 +110,13 @@ final class IcedOperands {
                 case Operand.X -> "str:" + SREG[i.seg] + ":" + (i.asize == 2 ? "si" : "esi") + ":" + w;
                 case Operand.Y -> "str:es:" + (i.asize == 2 ? "di" : "edi") + ":" + w;
                 case Operand.V -> "r:xmm" + i.reg;
-                case Operand.U -> "r:xmm" + i.rm;
                 case Operand.W -> i.mod == 3 ? "r:xmm" + i.rm : memory(i, w);
+                case Operand.U -> "r:xmm" + i.rm;
                 case Operand.P -> "r:mm" + i.reg;
-                case Operand.N -> "r:mm" + i.rm;
                 case Operand.Q -> i.mod == 3 ? "r:mm" + i.rm : memory(i, w);
+                case Operand.N -> "r:mm" + i.rm;
+                case Operand.ST -> "r:st0";
+                case Operand.STI -> "r:st" + i.rm;
                 default -> "?kind" + s.kind();
             });
         }
