@@ -34,11 +34,15 @@ public final class Cpuid {
     public static final int ECX_TSC_DEADLINE = 1 << 24;
     public static final int EDX_CMOV = 1 << 15;
     public static final int EDX_PSE36 = 1 << 17;
+    /** CLFLUSH is implemented; leaf 1 EBX bits 15-8 give its line size. */
+    public static final int EDX_CLFSH = 1 << 19;
+    /** Leaf 1 EBX: the CLFLUSH line size in 8-byte units (bits 15-8). */
+    static final int LEAF1_EBX = SimdCacheOps.CLFLUSH_LINE / 8 << 8;
     /** Extended leaf 0x80000001 EDX: execute disable. */
     public static final int EXT_EDX_NX = 1 << 20;
 
     static final int LEAF1_EDX = EDX_DE | EDX_PSE | EDX_TSC | EDX_MSR | EDX_PAE | EDX_CX8 | EDX_SEP | EDX_PGE
-            | EDX_CMOV | EDX_PSE36 | EDX_FPU | EDX_MMX | EDX_FXSR | EDX_SSE | EDX_SSE2;
+            | EDX_CMOV | EDX_PSE36 | EDX_FPU | EDX_MMX | EDX_FXSR | EDX_SSE | EDX_SSE2 | EDX_CLFSH;
 
     /** Executes CPUID with the leaf in EAX (and subleaf in ECX) of {@code cpu}. */
     static void execute(Cpu cpu) {
@@ -65,12 +69,12 @@ public final class Cpuid {
                 int[] s = text(VENDOR, 0, 3);
                 yield new int[] {1, s[0], s[2], s[1]};
             }
-            case 1 -> new int[] {RESET_SIGNATURE, 0, boardEcx, LEAF1_EDX | boardEdx};
+            case 1 -> new int[] {RESET_SIGNATURE, LEAF1_EBX, boardEcx, LEAF1_EDX | boardEdx};
             case 0x8000_0000 -> new int[] {0x8000_0004, 0, 0, 0};
             case 0x8000_0001 -> new int[] {0, 0, 0, EXT_EDX_NX};
             case 0x8000_0002, 0x8000_0003, 0x8000_0004 -> text(BRAND, (leaf - 0x8000_0002) * 4, 4);
             // Leaves above the maximum return the highest basic leaf's values, as Intel does.
-            default -> leaf < 0 ? new int[4] : new int[] {RESET_SIGNATURE, 0, boardEcx, LEAF1_EDX | boardEdx};
+            default -> leaf < 0 ? new int[4] : new int[] {RESET_SIGNATURE, LEAF1_EBX, boardEcx, LEAF1_EDX | boardEdx};
         };
     }
 

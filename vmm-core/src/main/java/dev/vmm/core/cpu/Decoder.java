@@ -402,7 +402,8 @@ public final class Decoder {
         boolean first = true;
         for (int k = 0; k < ops.size(); k++) {
             OperandSpec s = ops.get(k);
-            int w = s.size() == Operand.SZ_RVMW ? (i.mod == 3 ? i.osize : 2) : width(s.size(), i.osize);
+            int w = s.size() == Operand.SZ_RVMW ? (i.mod == 3 ? i.osize : 2)
+                    : s.size() == Operand.SZ_RDMW ? (i.mod == 3 ? 4 : 2) : width(s.size(), i.osize);
             switch (k) {
                 case 0 -> {
                     i.k1 = s.kind();

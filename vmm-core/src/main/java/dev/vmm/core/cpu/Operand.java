@@ -92,4 +92,6 @@ public final class Operand {
      * SIMD sizes map to the integer ones: {@code ss} to {@code d}, {@code sd} to {@code q}.
      */
     public static final int SZ_DQ = 12;
+    /** The SDM's {@code Rd/Mw}: a 32-bit general register, or a word in memory (PINSRW). */
+    public static final int SZ_RDMW = 13;
 }

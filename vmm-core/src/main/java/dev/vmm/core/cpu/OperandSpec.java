@@ -41,6 +41,9 @@ public record OperandSpec(int kind, int size, int fixed, String text) {
         if (t.equals("Rv/Mw") || t.equals("Mw/Rv")) {
             return new OperandSpec(Operand.E, Operand.SZ_RVMW, -1, t);
         }
+        if (t.equals("Rd/Mw")) {
+            return new OperandSpec(Operand.E, Operand.SZ_RDMW, -1, t);
+        }
         if (t.equals("M")) {
             return new OperandSpec(Operand.M, Operand.SZ_NONE, -1, t);
         }

@@ -47,7 +47,8 @@ import org.slf4j.LoggerFactory;
  *       scale/displacement/width, string operands). Operand-count reconciliation: XLAT's memory operand is implied by
  *       our notation and synthesized from the decoded address size and segment; the string instructions list the
  *       same operands as iced (our X/Y = iced segsi/esdi...); rule R1 of {@link IcedOperands#agree};</li>
- *   <li>PREFIXES: LOCK, F3 (iced rep/repe; not for PAUSE, where F3 is part of the opcode), F2 (repne) and the
+ *   <li>PREFIXES: LOCK, F3 (iced rep/repe; not where F3 is part of the opcode: PAUSE, the f3 SIMD rows), F2 (repne;
+ *       not on the f2 SIMD rows) and the
  *       segment override (iced prints it for every instruction; ours: {@link Insn#P_SEG} + {@link Insn#seg}).</li>
  * </ul>
  * A line agrees when every checked criterion agrees; at least 99.9 % of the in-scope lines of each mode must. The
@@ -267,7 +268,7 @@ class IcedDecoderTest {
         String pi = prefixes(c.lock(), c.prefixes().rep() || c.prefixes().repe(), c.prefixes().repne(),
                 c.segmentPrefix());
         String po = prefixes(i.has(Insn.P_LOCK), i.has(Insn.P_REP) && !i.entry.has(OpcodeEntry.F_PF3),
-                i.has(Insn.P_REPNE), i.has(Insn.P_SEG) ? SREG[i.seg] : null);
+                i.has(Insn.P_REPNE) && !i.entry.has(OpcodeEntry.F_PF2), i.has(Insn.P_SEG) ? SREG[i.seg] : null);
         r.put(Criterion.PREFIXES, pi.equals(po));
         if (!pi.equals(po)) {
             why.append("prefixes iced [").append(pi).append("] ours [").append(po).append("] ");

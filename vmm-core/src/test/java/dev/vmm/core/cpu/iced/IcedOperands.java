@@ -52,6 +52,7 @@ final class IcedOperands {
             case "SegPtr16", "Bound16_WordWord" -> 4;
             case "SegPtr32", "Fword6" -> 6;
             case "Bound32_DwordDword" -> 8;
+            case "UInt128" -> 16;
             case "Unknown" -> 0;
             default -> -1;
         };
@@ -108,8 +109,21 @@ final class IcedOperands {
                 case Operand.A -> "fb" + i.osize * 8 + ":" + hex(i.imm2) + ":" + hex(i.imm);
                 case Operand.X -> "str:" + SREG[i.seg] + ":" + (i.asize == 2 ? "si" : "esi") + ":" + w;
                 case Operand.Y -> "str:es:" + (i.asize == 2 ? "di" : "edi") + ":" + w;
+                case Operand.V -> "r:xmm" + i.reg;
+                case Operand.W -> i.mod == 3 ? "r:xmm" + i.rm : memory(i, w);
+                case Operand.U -> "r:xmm" + i.rm;
+                case Operand.P -> "r:mm" + i.reg;
+                case Operand.Q -> i.mod == 3 ? "r:mm" + i.rm : memory(i, w);
+                case Operand.N -> "r:mm" + i.rm;
+                case Operand.ST -> "r:st0";
+                case Operand.STI -> "r:st" + i.rm;
                 default -> "?kind" + s.kind();
             });
+        }
+        if (i.entry.mnemonic().equals("MASKMOVQ") || i.entry.mnemonic().equals("MASKMOVDQU")) {
+            // Implied by our notation: the masked store goes to seg:(e)di; iced lists it first.
+            out.addFirst("str:" + SREG[i.seg] + ":" + (i.asize == 2 ? "di" : "edi") + ":"
+                    + (i.entry.mnemonic().equals("MASKMOVQ") ? 8 : 16));
         }
         if (i.entry.mnemonic().equals("XLAT")) {
             // Implied by our notation: XLAT reads [seg:(e)bx + al]; iced lists it as an operand.

@@ -69,12 +69,11 @@ final class IcedScope {
     static final List<Family> FAMILIES = List.of(D3NOW, XMM, MMX, X87, MXCSR,
             fam("prefetch 0F 0D", "AMD PREFETCH/PREFETCHW (3DNow!, later Broadwell): not on a P6",
                     "^Prefetch(_m8|w_m8|wt1_m8|reserved\\d_m8)$"),
-            fam("prefetch 0F 18", "SSE PREFETCHh (Pentium III and later): hint-NOP space, no row in our table",
-                    "^Prefetch(nta|t0|t1|t2|it0|it1)_m8$"),
+            fam("prefetch 0F 18 /6 /7", "PREFETCHIT0/IT1 (2023+): hint-NOP space beside SSE PREFETCHh, no row in our table",
+                    "^Prefetch(it0|it1)_m8$"),
             fam("hint-NOP 0F 19-0F 1E", "reserved-NOP space (iced Reservednop): hint space, no row in our table; "
                     + "0F 1F NOP Ev is in scope", "^Reservednop"),
-            fam("cache/fence (SSE2+)", "LFENCE/MFENCE/SFENCE/CLFLUSH(OPT)/CLWB/CLDEMOTE/MOVNTI: Pentium III and later",
-                    "^(Lfence|Mfence|Sfence|Clflush|Clflushopt|Clwb|Cldemote|Movnti)"),
+            fam("cache (post-SSE2)", "CLFLUSHOPT/CLWB/CLDEMOTE: 2015+", "^(Clflushopt|Clwb|Cldemote)"),
             fam("CET", "control-flow enforcement (ENDBR, shadow stack): 2020+",
                     "^(Endbr|Rdssp|Incssp|Setssbsy|Saveprevssp|Rstorssp|Wrss|Wruss|Clrssbsy)"),
             fam("newer GPR extensions", "POPCNT/LZCNT/TZCNT/MOVBE/CRC32/ADX/RDRAND/RDSEED/RDPID/MOVDIR*/ENQCMD/RAO-INT/"
