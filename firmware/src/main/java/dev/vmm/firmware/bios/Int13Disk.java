@@ -112,10 +112,7 @@ final class Int13Disk {
             return;
         }
         if (d == null) {
-            if (fn == 0x08 && f.dl() >= 0x80) {
-                f.setDx(0);
-            }
-            done(f, BAD_COMMAND);
+            absent(f, fn);
             return;
         }
         switch (fn) {
@@ -158,6 +155,35 @@ final class Int13Disk {
                 done(f, BAD_COMMAND);
             }
         }
+    }
+
+    /**
+     * A drive that does not exist (every floppy: the board has no floppy controller). AH=15h
+     * answers "no such drive" (AH = 00h, CF clear, Ralf Brown's INT 13h/AH=15h); AH=08h for a
+     * floppy answers with zeroes and DL = 0 floppy drives, CF clear, as the Bochs BIOS does, and
+     * for a hard disk fails with DL = the number of hard disks; everything else fails with AH =
+     * 01h, CF set.
+     */
+    private void absent(CallFrame f, int fn) {
+        if (fn == 0x15) {
+            f.setAh(0x00);
+            f.setCf(false);
+            return;
+        }
+        if (fn == 0x08 && f.dl() < 0x80) {
+            f.setAx(0);
+            f.setBx(0);
+            f.setCx(0);
+            f.setDx(0);
+            f.setSegment(Cpu.ES, 0);
+            f.setDi(0);
+            f.setCf(false);
+            return;
+        }
+        if (fn == 0x08) {
+            f.setDx(disks.size());
+        }
+        done(f, BAD_COMMAND);
     }
 
     /** The CD's services (see the class comment). */

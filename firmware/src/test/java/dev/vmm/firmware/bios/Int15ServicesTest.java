@@ -12,8 +12,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * INT 15h AH=87h (block move through a caller's GDT), 88h, E801h, C0h and INT 16h AH=09h, called
- * from a boot sector on a 128 MiB board. Expected values follow Ralf Brown's interrupt list and
+ * INT 15h AH=87h (block move through a caller's GDT), 88h, E801h, C0h, INT 16h AH=09h, and the
+ * absent floppy drive (INT 11h, INT 13h on drive 0), called from boot sectors. Expected values follow Ralf Brown's interrupt list and
  * the system configuration table layout of the IBM PC/AT BIOS technical reference.
  */
 class Int15ServicesTest {
@@ -84,6 +84,40 @@ class Int15ServicesTest {
             assertEquals(0x64, m.read8(t + 5), "feature 1: 2nd 8259, RTC, EBDA");
             assertEquals(0x40, m.read8(t + 6), "feature 2: INT 16h AH=09h");
             assertEquals(0x20, m.read8(RESULT + 22), "INT 16h AH=09h: AH=10h-12h supported");
+        }
+    }
+
+    @Test
+    void noFloppyDrive() throws Exception {
+        Asm16 a = new Asm16(0x7C00);
+        a.b(0x31, 0xC0, 0x8E, 0xD8, 0x8E, 0xD0, 0xBC, 0x00, 0x7C)
+                .b(0xCD, 0x11, 0xA3, 0x00, 0x7E)                          // int 11h; [7E00]=ax
+                .b(0xB8, 0x01, 0x02, 0xB9, 0x01, 0x00, 0xBA, 0x00, 0x00)  // ax=0201h cx=1 dx=0 (drive 0)
+                .b(0xBB, 0x00, 0x80, 0xCD, 0x13)                          // bx=8000h; int 13h
+                .b(0xA3, 0x02, 0x7E, 0x9C, 0x58, 0xA3, 0x04, 0x7E)        // [7E02]=ax; [7E04]=flags
+                .b(0xB4, 0x15, 0xB2, 0x00, 0xCD, 0x13)                    // ah=15h dl=0; int 13h
+                .b(0xA3, 0x06, 0x7E, 0x9C, 0x58, 0xA3, 0x08, 0x7E)
+                .b(0xBA, 0xFF, 0xFF, 0xB4, 0x08, 0xB2, 0x00, 0xCD, 0x13)  // dx=FFFFh; ah=8 dl=0; int 13h
+                .b(0x89, 0x16, 0x0A, 0x7E, 0x9C, 0x58, 0xA3, 0x0C, 0x7E)  // [7E0A]=dx; [7E0C]=flags
+                .b(0xB0, 0x00, 0xE6, 0xF4)
+                .label("hang").b(0xF4).j8(0xEB, "hang");
+        byte[] disk = new byte[64 * 1024];
+        System.arraycopy(a.sector(true), 0, disk, 0, 512);
+        Path image = dir.resolve("fd.img");
+        Files.write(image, disk);
+        try (RawImage raw = RawImage.open(image, RawImage.Mode.READ_ONLY);
+             PcBoard board = BoardConfig.builder().memory(32L << 20).deterministic(true).debugExit(true)
+                     .drive(0, 0, new AtaDisk(raw)).build()) {
+            Bios.attach(board);
+            assertEquals(PcBoard.ExitKind.DEBUG_EXIT, board.run(50_000_000L).kind());
+            var m = board.memory();
+            assertEquals(0, m.read16(RESULT) & 0x00C1, "INT 11h: no diskette (bit 0), drive count bits 6-7 zero");
+            assertEquals(0, board.rtc().cmosByte(0x10), "CMOS 10h: no diskette drives");
+            assertEquals(0x01, m.read16(RESULT + 2) >>> 8, "AH=02h on drive 0: AH=01h");
+            assertEquals(1, m.read16(RESULT + 4) & 1, "... and CF set");
+            assertEquals(0x00, m.read16(RESULT + 6) >>> 8, "AH=15h: 00h = no such drive");
+            assertEquals(0, m.read16(RESULT + 8) & 1, "... CF clear");
+            assertEquals(0x0000, m.read16(RESULT + 10), "AH=08h: DL = 0 diskette drives");
         }
     }
 
