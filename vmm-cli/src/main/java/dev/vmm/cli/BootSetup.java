@@ -3,6 +3,7 @@ package dev.vmm.cli;
 import dev.vmm.core.memory.PhysicalMemory;
 import dev.vmm.devices.board.BoardConfig;
 import dev.vmm.devices.board.PcBoard;
+import dev.vmm.devices.debug.DebugConsole;
 import dev.vmm.devices.storage.BlockDevice;
 import dev.vmm.devices.storage.IsoImage;
 import dev.vmm.devices.storage.RawImage;
@@ -19,6 +20,7 @@ import dev.vmm.firmware.multiboot.MultibootLoader;
 import dev.vmm.firmware.tables.FirmwareTables;
 import dev.vmm.firmware.tables.PirqRouting;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,6 +37,8 @@ final class BootSetup {
     /** The smallest and largest {@code --bios} image: a 64 KiB BIOS segment .. a 16 MiB flash chip. */
     static final int MIN_BIOS = 64 << 10;
     static final int MAX_BIOS = 16 << 20;
+    /** The debug port SeaBIOS logs to (QEMU attaches its isa-debugcon there). */
+    static final int BIOS_LOG_PORT = 0x402;
 
     private BzImage bz;
     private MultibootImage multiboot;
@@ -43,6 +47,7 @@ final class BootSetup {
     private String append;
     private byte[] externalBios;
     private List<Bios.BootDevice> order = Bios.DEFAULT_ORDER;
+    private OutputStream biosLog;
 
     private BootSetup() {
     }
@@ -149,6 +154,11 @@ final class BootSetup {
         }
     }
 
+    /** Where the external BIOS's writes to port {@link #BIOS_LOG_PORT} go (null: nowhere). */
+    void biosLog(OutputStream sink) {
+        this.biosLog = sink;
+    }
+
     /** Adds what this boot needs to the board (the external BIOS's flash and video card). */
     void configure(BoardConfig.Builder b) {
         if (externalBios != null) {
@@ -166,6 +176,9 @@ final class BootSetup {
             MultibootLoader.load(board.memory(), board.cpu(), multiboot, append, modules, DirectBoot.e820(t));
         } else if (externalBios != null) {
             VgaBios.attach(board);
+            if (biosLog != null) {
+                new DebugConsole(BIOS_LOG_PORT, biosLog).attach(board.io());
+            }
         } else {
             Bios.attach(board, order);
         }

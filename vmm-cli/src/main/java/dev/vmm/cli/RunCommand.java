@@ -79,6 +79,10 @@ public final class RunCommand implements Callable<Integer> {
             + "board's flash instead of the built-in BIOS; it prints through the PCI VGA card's option ROM.")
     private Path bios;
 
+    @Option(names = "--bios-log", paramLabel = "FILE", description = "With --bios: where bytes written to port 0x402 go "
+            + "(the debug log of SeaBIOS, as QEMU's isa-debugcon there).")
+    private Path biosLog;
+
     @Option(names = "--kernel", paramLabel = "FILE", description = "Linux bzImage to boot directly.")
     private Path kernel;
 
@@ -161,6 +165,9 @@ public final class RunCommand implements Callable<Integer> {
         if (bios != null && kernel != null) {
             throw new BadInput("--bios and --kernel exclude each other: a kernel given with --kernel runs without a BIOS");
         }
+        if (biosLog != null && bios == null) {
+            throw new BadInput("--bios-log needs --bios");
+        }
         if (boot != null && (kernel != null || bios != null)) {
             throw new BadInput("--boot orders the built-in BIOS's devices; it does not apply to --kernel or --bios");
         }
@@ -226,6 +233,16 @@ public final class RunCommand implements Callable<Integer> {
                 }
             }
             resources.add(debugOut);
+        }
+
+        if (biosLog != null) {
+            try {
+                OutputStream logOut = new UnbufferedFile(new FileOutputStream(biosLog.toFile()));
+                resources.add(logOut);
+                bootSetup.biosLog(logOut);
+            } catch (IOException e) {
+                throw new BadInput("--bios-log " + biosLog + ": " + e.getMessage());
+            }
         }
 
         SerialBackend com1 = serialBackend(resources);

@@ -44,7 +44,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Boot order: INT 19h tries the {@link BootDevice}s in order (by default the first hard disk,
  * then the CD): a disk boots when LBA 0 ends in 55AAh; a CD boots its El Torito no-emulation image
- * (see {@link ElTorito}). A device that cannot boot prints one line and the next is tried.
+ * (see {@link ElTorito}). An absent device is skipped; a present one that cannot boot prints one
+ * line; then the next is tried.
  */
 public final class Bios implements PortIoDevice {
     private static final Logger log = LoggerFactory.getLogger(Bios.class);
@@ -324,8 +325,7 @@ public final class Bios implements PortIoDevice {
     private boolean bootDisk(CallFrame f) {
         Int13Disk.Disk d = disk.disk(0x80);
         if (d == null) {
-            video.print("No hard disk.\r\n");
-            return false;
+            return false;               // absent devices are skipped quietly
         }
         byte[] mbr = new byte[Int13Disk.SECTOR];
         try {
@@ -353,7 +353,6 @@ public final class Bios implements PortIoDevice {
     private boolean bootCd(CallFrame f) {
         Int13Disk.Disk cd = disk.cdrom();
         if (cd == null) {
-            video.print("No CD.\r\n");
             return false;
         }
         ElTorito.BootImage image;

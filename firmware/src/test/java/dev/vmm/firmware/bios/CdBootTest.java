@@ -120,8 +120,7 @@ class CdBootTest {
         var m = board.memory();
         assertEquals(PcBoard.ExitKind.DEBUG_EXIT, exit.kind(), screen);
         assertEquals(3, exit.status(), "failed call AH=" + Integer.toHexString(m.read8(RESULT + 6)) + "\n" + screen);
-        assertTrue(screen.contains("No hard disk."), screen);
-        assertTrue(screen.contains("cd boot ok"), screen);
+        assertEquals("cd boot ok", board.vga().textScreen().line(0).strip(), "absent disk skipped quietly");
         assertEquals(0xE0, m.read8(RESULT), "DL: the CD's drive number");
         // The specification packet against xorriso's report of the catalog.
         assertEquals(0x13, m.read8(SPEC), "packet size");
@@ -165,14 +164,13 @@ class CdBootTest {
     }
 
     @Test
-    void diskOnlyOrderWithoutDiskHaltsWithMessages() throws Exception {
+    void diskOnlyOrderWithoutDiskHaltsWithAMessage() throws Exception {
         Path iso = iso("nodisk", probeImage("unused"));
         PcBoard board = board(null, iso, "c");
         PcBoard.Exit exit = board.run(BUDGET);
         String screen = board.vga().textScreen().text();
         assertEquals(PcBoard.ExitKind.HALTED, exit.kind(), screen);
-        assertTrue(screen.contains("No hard disk."), screen);
-        assertTrue(screen.contains("No bootable device."), screen);
+        assertEquals("No bootable device.", board.vga().textScreen().line(0).strip(), screen);
     }
 
     @Test
