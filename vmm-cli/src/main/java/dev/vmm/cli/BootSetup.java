@@ -52,7 +52,7 @@ final class BootSetup {
     private BootSetup() {
     }
 
-    /** A direct kernel boot: {@code kernel} is a bzImage or a multiboot kernel; {@code initrd} its initrd or modules. */
+    /** A direct boot of {@code kernel} (a bzImage or a multiboot kernel); {@code initrd}: its initrd or modules. */
     static BootSetup kernel(long ram, Path kernel, String initrdOption, String append) throws RunCommand.BadInput {
         BootSetup s = new BootSetup();
         s.append = append;

@@ -75,18 +75,20 @@ public final class RunCommand implements Callable<Integer> {
             + "d = the CD, e.g. d or dc (default: the disk, then the CD).")
     private String boot;
 
-    @Option(names = "--bios", paramLabel = "FILE", description = "Run this BIOS image (e.g. SeaBIOS's bios.bin) from the "
-            + "board's flash instead of the built-in BIOS; it prints through the PCI VGA card's option ROM.")
+    @Option(names = "--bios", paramLabel = "FILE", description = "Run this BIOS image (e.g. SeaBIOS's bios.bin) from "
+            + "the board's flash instead of the built-in BIOS; it prints through the PCI VGA card's option ROM.")
     private Path bios;
 
-    @Option(names = "--bios-log", paramLabel = "FILE", description = "With --bios: where bytes written to port 0x402 go "
-            + "(the debug log of SeaBIOS, as QEMU's isa-debugcon there).")
+    @Option(names = "--bios-log", paramLabel = "FILE", description = "With --bios: where bytes written to port 0x402 "
+            + "go (the debug log of SeaBIOS, as QEMU's isa-debugcon there).")
     private Path biosLog;
 
-    @Option(names = "--kernel", paramLabel = "FILE", description = "Linux bzImage to boot directly.")
+    @Option(names = "--kernel", paramLabel = "FILE", description = "Linux bzImage or multiboot kernel to boot "
+            + "directly.")
     private Path kernel;
 
-    @Option(names = "--initrd", paramLabel = "FILE", description = "Initial ramdisk for --kernel.")
+    @Option(names = "--initrd", paramLabel = "FILE", description = "Initial ramdisk for --kernel; for a multiboot "
+            + "kernel its modules, as in QEMU: \"FILE [ARGS],FILE...\".")
     private Path initrd;
 
     @Option(names = "--append", paramLabel = "STRING", description = "Kernel command line for --kernel.")
@@ -156,14 +158,15 @@ public final class RunCommand implements Callable<Integer> {
 
     private int run(PrintWriter err, List<AutoCloseable> resources) throws BadInput {
         if (disk == null && kernel == null && cdrom == null && bios == null) {
-            throw new BadInput("nothing to boot: give --disk FILE, --cdrom FILE or --kernel FILE (a default guest comes "
-                    + "with a later version)");
+            throw new BadInput("nothing to boot: give --disk FILE, --cdrom FILE or --kernel FILE (a default guest "
+                    + "comes with a later version)");
         }
         if (kernel == null && (initrd != null || append != null)) {
             throw new BadInput("--initrd and --append need --kernel");
         }
         if (bios != null && kernel != null) {
-            throw new BadInput("--bios and --kernel exclude each other: a kernel given with --kernel runs without a BIOS");
+            throw new BadInput("--bios and --kernel exclude each other: a kernel given with --kernel runs without a "
+                    + "BIOS");
         }
         if (biosLog != null && bios == null) {
             throw new BadInput("--bios-log needs --bios");

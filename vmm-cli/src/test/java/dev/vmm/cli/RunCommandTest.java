@@ -276,7 +276,8 @@ class RunCommandTest {
     @Test
     void seaBiosBootsTheDisk() throws IOException {
         Path seabios = Path.of("/usr/share/seabios/bios.bin");
-        Assumptions.assumeTrue(Files.isRegularFile(seabios), "SeaBIOS not installed (Debian package seabios): skipping");
+        Assumptions.assumeTrue(Files.isRegularFile(seabios),
+                "SeaBIOS not installed (Debian package seabios): skipping");
         byte[] disk = new byte[1 << 20];
         System.arraycopy(bootSector(), 0, disk, 0, 512);
         int code = run("--bios", seabios.toString(), "--disk", write("sea.img", disk), "--serial",

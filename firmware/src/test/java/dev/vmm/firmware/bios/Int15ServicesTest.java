@@ -13,8 +13,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * INT 15h AH=87h (block move through a caller's GDT), 88h, E801h, C0h, INT 16h AH=09h, and the
- * absent floppy drive (INT 11h, INT 13h on drive 0), called from boot sectors. Expected values follow Ralf Brown's interrupt list and
- * the system configuration table layout of the IBM PC/AT BIOS technical reference.
+ * absent floppy drive (INT 11h, INT 13h on drive 0), called from boot sectors. Expected values
+ * follow Ralf Brown's interrupt list and the system configuration table layout of the IBM PC/AT
+ * BIOS technical reference.
  */
 class Int15ServicesTest {
     static final int RESULT = 0x7E00;

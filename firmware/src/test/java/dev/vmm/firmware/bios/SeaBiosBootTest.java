@@ -51,7 +51,8 @@ class SeaBiosBootTest {
 
     @Test
     void seaBiosShowsItsBootMenuAndBootsOurDisk() throws Exception {
-        Assumptions.assumeTrue(Files.isRegularFile(SEABIOS), "SeaBIOS not installed (Debian package seabios): skipping");
+        Assumptions.assumeTrue(Files.isRegularFile(SEABIOS),
+                "SeaBIOS not installed (Debian package seabios): skipping");
         Asm16 a = new Asm16(0x7C00);
         a.b(0x31, 0xC0, 0x8E, 0xD8, 0x8E, 0xC0, 0x8E, 0xD0, 0xBC, 0x00, 0x7C)
                 .b(0x88, 0x16, 0x00, 0x7E)                    // mov [7E00h],dl

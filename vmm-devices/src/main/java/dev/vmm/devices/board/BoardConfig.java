@@ -38,7 +38,8 @@ public record BoardConfig(long memoryBytes, boolean deterministic, Instant rtcTi
         public Roms {
             flash = flash == null ? null : flash.clone();
             vgaRom = vgaRom == null ? null : vgaRom.clone();
-            if (flash != null && (flash.length < 0x1_0000 || flash.length > (16 << 20) || (flash.length & 0xFFFF) != 0)) {
+            if (flash != null
+                    && (flash.length < 0x1_0000 || flash.length > (16 << 20) || (flash.length & 0xFFFF) != 0)) {
                 throw new IllegalArgumentException("a flash image is a multiple of 64 KiB between 64 KiB and 16 MiB");
             }
         }

@@ -68,7 +68,8 @@ public final class PciVga extends PciFunction {
 
     @Override
     protected void configWritten(int offset, int size) {
-        if (overlaps(offset, size, PciConfigSpace.COMMAND, 2) || overlaps(offset, size, PciConfigSpace.EXPANSION_ROM, 4)) {
+        if (overlaps(offset, size, PciConfigSpace.COMMAND, 2)
+                || overlaps(offset, size, PciConfigSpace.EXPANSION_ROM, 4)) {
             remapRom();
         }
     }
