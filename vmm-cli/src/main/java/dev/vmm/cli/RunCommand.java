@@ -25,10 +25,6 @@ import dev.vmm.devices.serial.SerialReceiver;
 import dev.vmm.devices.storage.IsoImage;
 import dev.vmm.devices.storage.RawImage;
 import dev.vmm.devices.vga.Screenshot;
-import dev.vmm.firmware.bios.Bios;
-import dev.vmm.firmware.linux.BzImage;
-import dev.vmm.firmware.linux.E820Entry;
-import dev.vmm.firmware.linux.LinuxLoader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -40,8 +36,10 @@ import picocli.CommandLine.Spec;
  * the user types Ctrl-A x. A guest reset builds a fresh board from the same options (a reboot); disk images stay
  * open across it, so a copy-on-write overlay survives the reboot as a real disk would.
  *
- * <p>Boot: with {@code --kernel} the Linux loader places the kernel directly (32-bit boot protocol, the default
- * E820 map, no BIOS and so no ACPI tables); otherwise the BIOS boots LBA 0 of the {@code --disk}.
+ * <p>Boot ({@link BootSetup}): with {@code --kernel} a Linux bzImage or a multiboot kernel is loaded directly (with the
+ * ACPI and MP tables and E820 map the BIOS would give); with {@code --bios} an external BIOS image runs from the
+ * board's flash; otherwise the project's BIOS boots the devices of {@code --boot} (the {@code --disk}'s MBR, the
+ * {@code --cdrom}'s El Torito image). Bad input is refused before anything is written.
  */
 @Command(
         name = "run",
@@ -69,14 +67,28 @@ public final class RunCommand implements Callable<Integer> {
                     + "them in memory and never changes the file (default: ${DEFAULT-VALUE}).")
     private String diskMode;
 
-    @Option(names = "--cdrom", paramLabel = "FILE", description = "ISO image on the secondary master (as a data "
-            + "CD: booting from CDs is not supported yet).")
+    @Option(names = "--cdrom", paramLabel = "FILE", description = "ISO image on the secondary master; the BIOS boots "
+            + "its El Torito no-emulation image when there is no bootable disk (see --boot).")
     private Path cdrom;
 
-    @Option(names = "--kernel", paramLabel = "FILE", description = "Linux bzImage to boot directly.")
+    @Option(names = "--boot", paramLabel = "ORDER", description = "Boot order of the BIOS, as in QEMU: c = the disk, "
+            + "d = the CD, e.g. d or dc (default: the disk, then the CD).")
+    private String boot;
+
+    @Option(names = "--bios", paramLabel = "FILE", description = "Run this BIOS image (e.g. SeaBIOS's bios.bin) from "
+            + "the board's flash instead of the built-in BIOS; it prints through the PCI VGA card's option ROM.")
+    private Path bios;
+
+    @Option(names = "--bios-log", paramLabel = "FILE", description = "With --bios: where bytes written to port 0x402 "
+            + "go (the debug log of SeaBIOS, as QEMU's isa-debugcon there).")
+    private Path biosLog;
+
+    @Option(names = "--kernel", paramLabel = "FILE", description = "Linux bzImage or multiboot kernel to boot "
+            + "directly.")
     private Path kernel;
 
-    @Option(names = "--initrd", paramLabel = "FILE", description = "Initial ramdisk for --kernel.")
+    @Option(names = "--initrd", paramLabel = "FILE", description = "Initial ramdisk for --kernel; for a multiboot "
+            + "kernel its modules, as in QEMU: \"FILE [ARGS],FILE...\".")
     private Path initrd;
 
     @Option(names = "--append", paramLabel = "STRING", description = "Kernel command line for --kernel.")
@@ -111,7 +123,7 @@ public final class RunCommand implements Callable<Integer> {
     private Long stopAt;
 
     /** A refusal before the VM starts: one line on stderr, status 2. */
-    private static final class BadInput extends Exception {
+    static final class BadInput extends Exception {
         private static final long serialVersionUID = 1L;
 
         BadInput(String message) {
@@ -145,14 +157,22 @@ public final class RunCommand implements Callable<Integer> {
     }
 
     private int run(PrintWriter err, List<AutoCloseable> resources) throws BadInput {
-        if (disk == null && kernel == null) {
-            throw new BadInput(cdrom != null
-                    ? "booting from --cdrom is not supported yet: give --disk FILE or --kernel FILE as well"
-                    : "nothing to boot: give --disk FILE, --cdrom FILE or --kernel FILE (a default guest comes "
-                            + "with a later version)");
+        if (disk == null && kernel == null && cdrom == null && bios == null) {
+            throw new BadInput("nothing to boot: give --disk FILE, --cdrom FILE or --kernel FILE (a default guest "
+                    + "comes with a later version)");
         }
         if (kernel == null && (initrd != null || append != null)) {
             throw new BadInput("--initrd and --append need --kernel");
+        }
+        if (bios != null && kernel != null) {
+            throw new BadInput("--bios and --kernel exclude each other: a kernel given with --kernel runs without a "
+                    + "BIOS");
+        }
+        if (biosLog != null && bios == null) {
+            throw new BadInput("--bios-log needs --bios");
+        }
+        if (boot != null && (kernel != null || bios != null)) {
+            throw new BadInput("--boot orders the built-in BIOS's devices; it does not apply to --kernel or --bios");
         }
         if (stopAt != null && stopAt <= 0) {
             throw new BadInput("--stop-at must be a positive number of instructions, not " + stopAt);
@@ -184,25 +204,13 @@ public final class RunCommand implements Callable<Integer> {
             }
             resources.add(iso);
         }
-        BzImage bz = null;
-        byte[] initrdBytes = null;
+        BootSetup bootSetup;
         if (kernel != null) {
-            requireFile(kernel, "--kernel");
-            try {
-                bz = BzImage.read(kernel);
-            } catch (IOException e) {
-                throw new BadInput("kernel " + kernel + ": " + e.getMessage());
-            } catch (IllegalArgumentException e) {
-                throw new BadInput("kernel " + kernel + ": " + e.getMessage());
-            }
-            if (initrd != null) {
-                requireFile(initrd, "--initrd");
-                try {
-                    initrdBytes = Files.readAllBytes(initrd);
-                } catch (IOException e) {
-                    throw new BadInput("initrd " + initrd + ": " + e.getMessage());
-                }
-            }
+            bootSetup = BootSetup.kernel(ram, kernel, initrd == null ? null : initrd.toString(), append);
+        } else if (bios != null) {
+            bootSetup = BootSetup.externalBios(bios);
+        } else {
+            bootSetup = BootSetup.bios(boot, diskImage, disk, iso, cdrom);
         }
 
         OutputStream debugOut = null;
@@ -230,6 +238,16 @@ public final class RunCommand implements Callable<Integer> {
             resources.add(debugOut);
         }
 
+        if (biosLog != null) {
+            try {
+                OutputStream logOut = new UnbufferedFile(new FileOutputStream(biosLog.toFile()));
+                resources.add(logOut);
+                bootSetup.biosLog(logOut);
+            } catch (IOException e) {
+                throw new BadInput("--bios-log " + biosLog + ": " + e.getMessage());
+            }
+        }
+
         SerialBackend com1 = serialBackend(resources);
         if (!serial.equals("stdio") && VgaConsole.available()) {
             try {
@@ -242,11 +260,11 @@ public final class RunCommand implements Callable<Integer> {
 
         BoardConfig.Builder b = BoardConfig.builder().memory(ram).deterministic(deterministic)
                 .serial(0, com1).debugConsole(debugOut).debugExit(debugExit);
-        return runBoards(err, b, diskImage, iso, bz, initrdBytes);
+        return runBoards(err, b, diskImage, iso, bootSetup);
     }
 
     private int runBoards(PrintWriter err, BoardConfig.Builder template, RawImage diskImage, IsoImage iso,
-                          BzImage bz, byte[] initrdBytes) throws BadInput {
+                          BootSetup bootSetup) throws BadInput {
         boolean first = true;
         while (true) {
             // Fresh drive objects each boot: a reset returns the controllers to power-on state.
@@ -260,19 +278,15 @@ public final class RunCommand implements Callable<Integer> {
             if (iso != null) {
                 fresh.drive(1, 0, new AtapiCdrom(iso));
             }
+            bootSetup.configure(fresh);
             try (PcBoard board = fresh.build()) {
-                if (bz != null) {
-                    try {
-                        LinuxLoader.load(board.memory(), board.cpu(), bz, append, initrdBytes,
-                                E820Entry.defaultMap(base.memoryBytes()));
-                    } catch (IllegalArgumentException e) {
-                        if (first) {
-                            throw new BadInput(e.getMessage());
-                        }
-                        throw e;
+                try {
+                    bootSetup.install(board);
+                } catch (IllegalArgumentException e) {
+                    if (first) {
+                        throw new BadInput(e.getMessage());
                     }
-                } else {
-                    Bios.attach(board);
+                    throw e;
                 }
                 first = false;
                 current = board;

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 
 import javax.imageio.ImageIO;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -193,7 +194,8 @@ class RunCommandTest {
         assertBadInput("not a multiple of 512-byte sectors", "--disk", write("odd.img", new byte[700]),
                 "--serial", "none");
         assertBadInput("no such file", "--kernel", path("missing"), "--serial", "none");
-        assertBadInput("kernel ", "--kernel", write("junk", new byte[4096]), "--serial", "none");
+        assertBadInput("neither a Linux bzImage (no \"HdrS\" setup header) nor a multiboot kernel (no multiboot header",
+                "--kernel", write("junk", new byte[4096]), "--serial", "none");
         assertBadInput("no such file", "--kernel", write("k1", bzImage(CMDLINE_PAYLOAD)), "--initrd",
                 path("nope"), "--serial", "none");
         assertBadInput("does not fit", "--kernel", write("k2", bzImage(CMDLINE_PAYLOAD)), "--initrd",
@@ -204,6 +206,127 @@ class RunCommandTest {
                 "--disk-mode", "xx", "--serial", "none");
         assertBadInput("--serial must be stdio, none or file:PATH", "--disk", write("d2.img", bootSector()),
                 "--serial", "tcp:1234");
+    }
+
+    @Test
+    void bootErrorsComeBeforeAnythingIsWritten() throws Exception {
+        String serialFile = path("serial-out.txt");
+        byte[] blank = new byte[64 * 1024];
+        assertBadInput("--disk " + path("blank.img") + ": not bootable: sector 0 does not end with the 55 AA boot "
+                + "signature (found 00 00)", "--disk", write("blank.img", blank), "--serial", "file:" + serialFile);
+        assertBadInput("no --cdrom to boot from", "--disk", write("boot.img", bootSector()), "--boot", "d",
+                "--serial", "file:" + serialFile);
+        assertBadInput("--boot: boot order 'x': 'x' is not c (hard disk) or d (CD)", "--disk", path("boot.img"),
+                "--boot", "x", "--serial", "file:" + serialFile);
+        assertBadInput("--cdrom " + path("missing.iso") + ": no such file", "--cdrom", path("missing.iso"),
+                "--serial", "file:" + serialFile);
+        assertBadInput("--bios " + path("missing.bin") + ": no such file", "--bios", path("missing.bin"),
+                "--serial", "file:" + serialFile);
+        assertBadInput("a BIOS image is a multiple of 64 KiB between 64 KiB and 16 MiB", "--bios",
+                write("small.bin", new byte[4096]), "--serial", "file:" + serialFile);
+        assertBadInput("--bios and --kernel exclude each other", "--bios", path("small.bin"), "--kernel",
+                write("k4", bzImage(CMDLINE_PAYLOAD)), "--serial", "file:" + serialFile);
+        assertBadInput("--initrd " + path("absent") + ": no such file", "--kernel", write("mb", multibootKernel()),
+                "--initrd", path("absent"), "--serial", "file:" + serialFile);
+        assertBadInput("initrd", "--kernel", path("k4"), "--initrd", write("huge", new byte[40 << 20]),
+                "--memory", "32M", "--serial", "file:" + serialFile);
+        assertTrue(Files.notExists(Path.of(serialFile)), "nothing written before the VM starts");
+    }
+
+    @Test
+    void isoWithoutElToritoIsRefused() throws Exception {
+        Path xorriso = tool("xorriso");
+        Assumptions.assumeTrue(xorriso != null, "xorriso not installed (Debian package xorriso): skipping");
+        Path root = Files.createDirectories(dir.resolve("data"));
+        Files.writeString(root.resolve("README.TXT"), "data\n");
+        String iso = path("data.iso");
+        exec(xorriso.toString(), "-as", "mkisofs", "-o", iso, root.toString());
+        assertBadInput("--cdrom " + iso + ": no El Torito boot record: not a bootable CD image", "--cdrom", iso,
+                "--serial", "none");
+    }
+
+    @Test
+    void bootsTheCdWhenThereIsNoDisk() throws Exception {
+        Path xorriso = tool("xorriso");
+        Assumptions.assumeTrue(xorriso != null, "xorriso not installed (Debian package xorriso): skipping");
+        Path root = Files.createDirectories(dir.resolve("cd"));
+        byte[] image = new byte[2048];
+        System.arraycopy(bootSector(), 0, image, 0, 512);
+        Files.write(root.resolve("boot.img"), image);
+        String iso = path("boot.iso");
+        exec(xorriso.toString(), "-as", "mkisofs", "-o", iso, "-b", "boot.img", "-no-emul-boot", "-boot-load-size",
+                "4", root.toString());
+        int code = run("--cdrom", iso, "--serial", "file:" + path("cd.txt"), "--debug-exit", "--deterministic");
+        assertEquals((0x2A << 1) | 1, code, err::toString);
+        assertTrue(Files.readString(dir.resolve("cd.txt")).contains("serial ok"));
+        // With a bootable disk too, --boot d picks the CD and --boot c the disk (same program: same status).
+        String disk = write("both.img", bootSector());
+        assertEquals((0x2A << 1) | 1, run("--disk", disk, "--cdrom", iso, "--boot", "dc", "--serial", "none",
+                "--debug-exit", "--deterministic"), err::toString);
+    }
+
+    @Test
+    void bootsMultibootKernelDirectly() throws IOException {
+        int code = run("--kernel", write("mbk", multibootKernel()), "--serial", "none", "--debugcon",
+                path("mb.txt"), "--debug-exit", "--deterministic");
+        assertEquals((0x11 << 1) | 1, code, err::toString);
+        assertEquals("M", Files.readString(dir.resolve("mb.txt")));
+    }
+
+    @Test
+    void seaBiosBootsTheDisk() throws IOException {
+        Path seabios = Path.of("/usr/share/seabios/bios.bin");
+        Assumptions.assumeTrue(Files.isRegularFile(seabios),
+                "SeaBIOS not installed (Debian package seabios): skipping");
+        byte[] disk = new byte[1 << 20];
+        System.arraycopy(bootSector(), 0, disk, 0, 512);
+        int code = run("--bios", seabios.toString(), "--disk", write("sea.img", disk), "--serial",
+                "file:" + path("sea.txt"), "--debug-exit", "--deterministic", "--screenshot", path("sea.png"));
+        assertEquals((0x2A << 1) | 1, code, err::toString);
+        assertTrue(Files.readString(dir.resolve("sea.txt")).contains("serial ok"));
+        assertTrue(Files.size(dir.resolve("sea.png")) > 0);
+    }
+
+    /**
+     * A multiboot kernel (a.out kludge, loaded at 1 MiB): if EAX holds the boot loader magic 2BADB002h it writes 'M'
+     * to port 0xE9 and 0x11 to port 0xF4.
+     */
+    static byte[] multibootKernel() {
+        byte[] k = new byte[64];
+        put32(k, 0, 0x1BADB002);
+        put32(k, 4, 0x00010000);                      // flags: a.out kludge
+        put32(k, 8, -(0x1BADB002 + 0x00010000));      // checksum
+        put32(k, 12, 0x100000);                       // header_addr
+        put32(k, 16, 0x100000);                       // load_addr
+        put32(k, 20, 0);                              // load_end_addr: the whole file
+        put32(k, 24, 0);                              // bss_end_addr: no bss
+        put32(k, 28, 0x100020);                       // entry_addr
+        byte[] code = bytes(
+                0x3D, 0x02, 0xB0, 0xAD, 0x2B,           // cmp eax, 0x2BADB002
+                0x75, 0x08,                             // jne bad
+                0xB0, 'M', 0xE6, 0xE9,                  // mov al,'M'; out 0xE9,al
+                0xB0, 0x11, 0xE6, 0xF4,                 // mov al,0x11; out 0xF4,al
+                0xF4);                                  // bad: hlt
+        System.arraycopy(code, 0, k, 0x20, code.length);
+        return k;
+    }
+
+    private static Path tool(String name) {
+        for (String d : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+            Path p = Path.of(d, name);
+            if (Files.isExecutable(p)) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    private void exec(String... cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        String o = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), o);
+        assertEquals(0, p.exitValue(), o);
     }
 
     @Test

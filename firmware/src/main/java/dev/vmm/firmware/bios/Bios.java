@@ -7,11 +7,12 @@ import dev.vmm.core.cpu.Flags;
 import dev.vmm.core.memory.PhysicalMemory;
 import dev.vmm.devices.board.PcBoard;
 import dev.vmm.devices.ide.AtaDisk;
+import dev.vmm.devices.ide.AtapiCdrom;
 import dev.vmm.devices.ide.IdeDrive;
 import dev.vmm.devices.storage.BlockDevice;
 import dev.vmm.firmware.tables.AcpiTables;
 import dev.vmm.firmware.tables.E820Map;
-import dev.vmm.firmware.tables.MpTable;
+import dev.vmm.firmware.tables.FirmwareTables;
 import dev.vmm.firmware.tables.PirqRouting;
 import dev.vmm.firmware.tables.TableLayout;
 import java.io.IOException;
@@ -38,7 +39,13 @@ import org.slf4j.LoggerFactory;
  * bytes of RAM (below the PCI hole), which the E820 map reports as NVS/ACPI.
  *
  * <p>Disks: INT 13h uses the {@link BlockDevice} images of the board's ATA disks (in IDE order),
- * or the list given to {@link #attach(PcBoard, List)}.
+ * as drives 80h..; the medium of the first
+ * ATAPI drive is the CD, drive E0h.
+ *
+ * <p>Boot order: INT 19h tries the {@link BootDevice}s in order (by default the first hard disk,
+ * then the CD): a disk boots when LBA 0 ends in 55AAh; a CD boots its El Torito no-emulation image
+ * (see {@link ElTorito}). An absent device is skipped; a present one that cannot boot prints one
+ * line; then the next is tried.
  */
 public final class Bios implements PortIoDevice {
     private static final Logger log = LoggerFactory.getLogger(Bios.class);
@@ -66,41 +73,94 @@ public final class Bios implements PortIoDevice {
     private final Int16Keyboard keyboard;
     private final Int1aTime time;
     private final Post post;
+    private final List<BootDevice> bootOrder;
     private long services;
 
-    private Bios(PcBoard board, List<BlockDevice> disks) {
+    /** A device INT 19h can boot from; the letters are QEMU's {@code -boot order} letters. */
+    public enum BootDevice {
+        /** The first hard disk (drive 80h): its MBR. */
+        DISK('c'),
+        /** The CD (drive E0h): its El Torito no-emulation boot image. */
+        CDROM('d');
+
+        private final char letter;
+
+        BootDevice(char letter) {
+            this.letter = letter;
+        }
+
+        public char letter() {
+            return letter;
+        }
+
+        /**
+         * Parses a boot order such as {@code "c"}, {@code "d"} or {@code "dc"}.
+         *
+         * @throws IllegalArgumentException naming the bad letter or a repeated one
+         */
+        public static List<BootDevice> parseOrder(String order) {
+            List<BootDevice> out = new ArrayList<>();
+            for (char ch : order.toCharArray()) {
+                BootDevice d = switch (ch) {
+                    case 'c' -> DISK;
+                    case 'd' -> CDROM;
+                    default -> throw new IllegalArgumentException("boot order '" + order + "': '" + ch
+                            + "' is not c (hard disk) or d (CD)");
+                };
+                if (out.contains(d)) {
+                    throw new IllegalArgumentException("boot order '" + order + "' names '" + ch + "' twice");
+                }
+                out.add(d);
+            }
+            if (out.isEmpty()) {
+                throw new IllegalArgumentException("empty boot order: give c (hard disk), d (CD) or both");
+            }
+            return List.copyOf(out);
+        }
+    }
+
+    /** The default order: the first hard disk, then the CD. */
+    public static final List<BootDevice> DEFAULT_ORDER = List.of(BootDevice.DISK, BootDevice.CDROM);
+
+    private Bios(PcBoard board, List<BlockDevice> disks, Int13Disk.Cd cdrom, List<BootDevice> order) {
         this.board = board;
         this.cpu = board.cpu();
         this.mem = board.memory();
         this.io = board.io();
         this.ramBytes = Math.min(board.config().memoryBytes(), E820Map.MAX_RAM);
-        long regionBase = ramBytes - AcpiTables.REGION_SIZE;
-        this.acpi = AcpiTables.build(AcpiTables.Config.of(ramBytes), regionBase, BiosRom.BASE + BiosRom.RSDP);
-        this.e820 = E820Map.of(ramBytes, acpi);
+        FirmwareTables tables = FirmwareTables.build(ramBytes, pirq);
+        this.acpi = tables.acpi();
+        this.e820 = tables.e820();
         this.rom = new BiosRom();
-        rom.place(BiosRom.RSDP, acpi.rsdp());
-        rom.place(BiosRom.MP_TABLE, MpTable.build(BiosRom.BASE + BiosRom.MP_TABLE, pirq));
+        rom.place((int) (FirmwareTables.RSDP_ADDRESS - BiosRom.BASE), acpi.rsdp());
+        rom.place((int) (FirmwareTables.MP_ADDRESS - BiosRom.BASE), tables.mpTable());
         this.video = new Int10Video(mem, io, board.vga());
-        this.disk = new Int13Disk(mem, disks);
+        this.disk = new Int13Disk(mem, disks, cdrom);
+        this.bootOrder = List.copyOf(order);
         this.system = new Int15System(cpu, io, board.clock(), e820, ramBytes);
         this.keyboard = new Int16Keyboard(mem, io);
         this.time = new Int1aTime(mem, io, board.pci());
         this.post = new Post(this);
     }
 
-    /** Installs the BIOS on {@code board}, with INT 13h serving the board's ATA disks. */
+    /** Installs the BIOS on {@code board}, with INT 13h serving the board's ATA disks and CD. */
     public static Bios attach(PcBoard board) {
-        return attach(board, ataImages(board));
+        return attach(board, DEFAULT_ORDER);
     }
 
-    /** Installs the BIOS on {@code board}, with INT 13h drives 80h.. serving {@code disks}. */
-    public static Bios attach(PcBoard board, List<BlockDevice> disks) {
-        Bios b = new Bios(board, List.copyOf(disks));
+    /** Installs the BIOS on {@code board}, booting the devices of {@code order} in that order. */
+    public static Bios attach(PcBoard board, List<BootDevice> order) {
+        return install(new Bios(board, ataImages(board), cdImage(board), order));
+    }
+
+    private static Bios install(Bios b) {
+        PcBoard board = b.board;
         byte[] image = b.rom.image();
         board.memory().addRom(BiosRom.BASE, image);
         board.memory().addRom(BiosRom.HIGH_ALIAS, image);   // the reset vector's 0xFFFFFFF0
         board.io().register(SERVICE_PORT, 1, "bios-services", b);
-        log.debug("BIOS attached: {} hard disk(s), {} MiB RAM", disks.size(), b.ramBytes >> 20);
+        log.debug("BIOS attached: {} hard disk(s), {}, {} MiB RAM", b.disk.count(),
+                b.disk.cdrom() != null ? "a CD" : "no CD", b.ramBytes >> 20);
         return b;
     }
 
@@ -116,6 +176,18 @@ public final class Bios implements PortIoDevice {
             }
         }
         return out;
+    }
+
+    /** The board's first ATAPI drive with a medium, or null. */
+    static Int13Disk.Cd cdImage(PcBoard board) {
+        for (int c = 0; c < 2; c++) {
+            for (int u = 0; u < 2; u++) {
+                if (board.ide().channel(c).drive(u) instanceof AtapiCdrom cd && cd.medium() != null) {
+                    return new Int13Disk.Cd(cd.medium(), c, u);
+                }
+            }
+        }
+        return null;
     }
 
     /** The memory map INT 15h E820h reports. */
@@ -234,13 +306,26 @@ public final class Bios implements PortIoDevice {
         f.setReturn(BiosRom.SEGMENT, rom.haltLoop(), 0x0002);
     }
 
-    /** INT 19h: load the MBR of drive 80h at 0000:7C00 and enter it with DL = 80h. */
+    /** INT 19h: boots the first device of the boot order that can boot; halts if none can. */
     private void boot(CallFrame f) {
+        for (BootDevice d : bootOrder) {
+            boolean entered = switch (d) {
+                case DISK -> bootDisk(f);
+                case CDROM -> bootCd(f);
+            };
+            if (entered) {
+                return;
+            }
+        }
+        video.print("No bootable device.\r\n");
+        halt(f);
+    }
+
+    /** Loads the MBR of drive 80h at 0000:7C00 and makes the IRET enter it with DL = 80h. */
+    private boolean bootDisk(CallFrame f) {
         Int13Disk.Disk d = disk.disk(0x80);
         if (d == null) {
-            video.print("No bootable device: no hard disk.\r\n");
-            halt(f);
-            return;
+            return false;               // absent devices are skipped quietly
         }
         byte[] mbr = new byte[Int13Disk.SECTOR];
         try {
@@ -248,17 +333,60 @@ public final class Bios implements PortIoDevice {
         } catch (IOException e) {
             log.warn("INT 19h: reading the boot sector failed: {}", e.toString());
             video.print("Boot failed: disk read error.\r\n");
-            halt(f);
-            return;
+            return false;
         }
         if ((mbr[510] & 0xFF) != 0x55 || (mbr[511] & 0xFF) != 0xAA) {
             video.print("Boot failed: not a bootable disk (no 55AA signature).\r\n");
-            halt(f);
-            return;
+            return false;
         }
         mem.load(0x7C00, mbr);
         log.debug("INT 19h: booting from drive 80h");
         f.setDx(0x0080);
         f.setReturn(0x0000, 0x7C00, 0x0202);
+        return true;
+    }
+
+    /**
+     * Loads the CD's El Torito no-emulation image at its load segment and makes the IRET enter it
+     * at segment:0000 with DL = E0h (the CD's drive number).
+     */
+    private boolean bootCd(CallFrame f) {
+        Int13Disk.Disk cd = disk.cdrom();
+        if (cd == null) {
+            return false;
+        }
+        ElTorito.BootImage image;
+        byte[] data;
+        try {
+            image = ElTorito.find(cd.image());
+            if (image.media() != ElTorito.NO_EMULATION) {
+                video.print("Boot failed: CD boot image needs " + image.mediaName() + " (unsupported).\r\n");
+                return false;
+            }
+            long end = ((long) image.loadSegment() << 4) + image.loadBytes();
+            if (end > BiosData.EBDA || image.loadSegment() < 0x50) {
+                video.print("Boot failed: the CD's boot image does not fit in conventional memory.\r\n");
+                return false;
+            }
+            data = new byte[image.loadBytes()];
+            if (image.loadRba() * ElTorito.SECTOR + data.length > cd.image().sizeBytes()) {
+                video.print("Boot failed: the CD's boot image lies past the end of the CD.\r\n");
+                return false;
+            }
+            cd.image().read(image.loadRba() * ElTorito.SECTOR, data);
+        } catch (ElTorito.NotBootableException e) {
+            video.print("Boot failed: CD: " + e.getMessage() + ".\r\n");
+            return false;
+        } catch (IOException e) {
+            log.warn("INT 19h: reading the CD failed: {}", e.toString());
+            video.print("Boot failed: CD read error.\r\n");
+            return false;
+        }
+        mem.load((long) image.loadSegment() << 4, data);
+        disk.setCdBoot(image);
+        log.debug("INT 19h: booting the CD's El Torito image {}", image);
+        f.setDx(Int13Disk.CD_DRIVE);
+        f.setReturn(image.loadSegment(), 0x0000, 0x0202);
+        return true;
     }
 }

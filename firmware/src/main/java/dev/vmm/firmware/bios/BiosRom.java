@@ -46,6 +46,8 @@ final class BiosRom {
     static final int STUB_SIZE = 32;
     static final int POST_ENTRY = 0xE05B;
     static final int CONFIG_TABLE = 0xE6F5;
+    static final int CONFIG_FEATURE1 = 0x64;
+    static final int CONFIG_FEATURE2 = 0x40;
     static final int DEFAULT_IRET = 0xFF53;
     static final int RESET_VECTOR = 0xFFF0;
     static final int BOOT_STACK = 0x7C00;
@@ -60,9 +62,10 @@ final class BiosRom {
         byte[] date = "11/22/26".getBytes(StandardCharsets.US_ASCII);
         System.arraycopy(date, 0, image, 0xFFF5, date.length);
         image[0xFFFE] = (byte) 0xFC;
-        // System configuration table: length 8, model FC, submodel 01, revision 0, feature bytes
-        // (0x60: EBDA allocated, RTC present).
-        put(CONFIG_TABLE, 0x08, 0x00, 0xFC, 0x01, 0x00, 0x60, 0x00, 0x00, 0x00, 0x00);
+        // System configuration table (INT 15h AH=C0h): length 8, model FC, submodel 01, revision 0;
+        // feature byte 1 = 64h: second 8259 (bit 6), RTC (bit 5), EBDA allocated (bit 2); IRQ1 does
+        // not call INT 15h AH=4Fh (bit 4 clear); feature byte 2 = 40h: INT 16h AH=09h supported.
+        put(CONFIG_TABLE, 0x08, 0x00, 0xFC, 0x01, 0x00, CONFIG_FEATURE1, CONFIG_FEATURE2, 0x00, 0x00, 0x00);
         writePost();
         for (int v = 0; v < 256; v++) {
             writeStub(v);

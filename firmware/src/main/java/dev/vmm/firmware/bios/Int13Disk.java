@@ -10,9 +10,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * INT 13h for hard disks 0x80.. (the board's ATA disks in IDE order: primary master, primary
- * slave, secondary master, secondary slave). Sectors move straight between the drive's
+ * slave, secondary master, secondary slave) and for the CD, drive {@link #CD_DRIVE} (E0h, as
+ * SeaBIOS and the Bochs BIOS number it). Sectors move straight between the drive's
  * {@link BlockDevice} and guest memory; the IDE registers are not touched. CHS requests use a
  * logical geometry of 16 heads (255 above 504 MiB) and 63 sectors per track.
+ *
+ * <p>The CD answers the EDD services a no-emulation boot image uses (Phoenix EDD 3.0): 41h
+ * (installation check), 42h (read, counting 2048-byte sectors), 43h (refused: write protected),
+ * 44h/47h (verify, seek), 45h (lock/unlock), 48h (parameters: 2048 bytes per sector, removable),
+ * 49h (media change), 4Bh (El Torito status, see {@link #setCdBoot}), plus 00h, 01h, 0Dh, 10h;
+ * CHS requests fail with 01h as there is no geometry. Drives that do not exist (any floppy, as
+ * the board has no floppy controller) fail every request with AH = 01h, CF = 1.
  */
 final class Int13Disk {
     private static final Logger log = LoggerFactory.getLogger(Int13Disk.class);
@@ -24,23 +32,59 @@ final class Int13Disk {
     static final int BOUNDARY = 0x09;
     static final int CONTROLLER = 0x20;
     static final int BAD_PARAMETER = 0x01;
+    static final int MEDIA_CHANGED = 0x06;
+    static final int NOT_LOCKED = 0xB0;
+    static final int TOO_MANY_LOCKS = 0xB4;
+    /** The BIOS drive number of the CD. */
+    static final int CD_DRIVE = 0xE0;
+    /** Size of the El Torito specification packet (INT 13h AX=4B01h). */
+    static final int SPEC_PACKET_SIZE = 0x13;
 
-    /** One BIOS hard disk. */
-    record Disk(BlockDevice image, long sectors, int heads, int sectorsPerTrack, int cylinders) {
+    /** One BIOS drive: a hard disk (512-byte sectors, CHS geometry) or the CD (2048-byte sectors). */
+    record Disk(BlockDevice image, long sectors, int heads, int sectorsPerTrack, int cylinders, int sectorSize) {
         static Disk of(BlockDevice image) {
             long sectors = image.sizeBytes() / SECTOR;
             int heads = sectors <= 1024L * 16 * 63 ? 16 : 255;
             int cylinders = (int) Math.max(1, Math.min(1024, sectors / (heads * 63L)));
-            return new Disk(image, sectors, heads, 63, cylinders);
+            return new Disk(image, sectors, heads, 63, cylinders, SECTOR);
         }
+
+        static Disk cd(BlockDevice image) {
+            return new Disk(image, image.sizeBytes() / ElTorito.SECTOR, 0, 0, 0, ElTorito.SECTOR);
+        }
+
+        boolean cdrom() {
+            return sectorSize == ElTorito.SECTOR;
+        }
+    }
+
+    /** The CD drive: its medium and IDE position (channel 0/1, unit 0 master / 1 slave). */
+    record Cd(BlockDevice medium, int channel, int unit) {
     }
 
     private final PhysicalMemory mem;
     private final List<Disk> disks;
+    private final Disk cd;
+    private final Cd cdPosition;
+    /** The image the BIOS booted from the CD (AX=4B01h reports it), or null. */
+    private ElTorito.BootImage cdBoot;
+    private int cdLocks;
 
-    Int13Disk(PhysicalMemory mem, List<BlockDevice> images) {
+    Int13Disk(PhysicalMemory mem, List<BlockDevice> images, Cd cdrom) {
         this.mem = mem;
         this.disks = images.stream().map(Disk::of).toList();
+        this.cd = cdrom == null ? null : Disk.cd(cdrom.medium());
+        this.cdPosition = cdrom;
+    }
+
+    /** The CD, or null. */
+    Disk cdrom() {
+        return cd;
+    }
+
+    /** Records that the BIOS booted {@code image} from the CD (no emulation). */
+    void setCdBoot(ElTorito.BootImage image) {
+        this.cdBoot = image;
     }
 
     int count() {
@@ -49,18 +93,26 @@ final class Int13Disk {
 
     /** The disk of BIOS drive {@code dl}, or null. */
     Disk disk(int dl) {
+        if (dl == CD_DRIVE) {
+            return cd;
+        }
         int n = dl - 0x80;
         return n >= 0 && n < disks.size() ? disks.get(n) : null;
     }
 
     void handle(CallFrame f) {
         int fn = f.ah();
+        if (fn == 0x4B) {
+            elTorito(f);
+            return;
+        }
         Disk d = disk(f.dl());
+        if (d != null && d.cdrom()) {
+            cdrom(f, d);
+            return;
+        }
         if (d == null) {
-            if (fn == 0x08 && f.dl() >= 0x80) {
-                f.setDx(0);
-            }
-            done(f, BAD_COMMAND);
+            absent(f, fn);
             return;
         }
         switch (fn) {
@@ -103,6 +155,121 @@ final class Int13Disk {
                 done(f, BAD_COMMAND);
             }
         }
+    }
+
+    /**
+     * A drive that does not exist (every floppy: the board has no floppy controller). AH=15h
+     * answers "no such drive" (AH = 00h, CF clear, Ralf Brown's INT 13h/AH=15h); AH=08h for a
+     * floppy answers with zeroes and DL = 0 floppy drives, CF clear, as the Bochs BIOS does, and
+     * for a hard disk fails with DL = the number of hard disks; everything else fails with AH =
+     * 01h, CF set.
+     */
+    private void absent(CallFrame f, int fn) {
+        if (fn == 0x15) {
+            f.setAh(0x00);
+            f.setCf(false);
+            return;
+        }
+        if (fn == 0x08 && f.dl() < 0x80) {
+            f.setAx(0);
+            f.setBx(0);
+            f.setCx(0);
+            f.setDx(0);
+            f.setSegment(Cpu.ES, 0);
+            f.setDi(0);
+            f.setCf(false);
+            return;
+        }
+        if (fn == 0x08) {
+            f.setDx(disks.size());
+        }
+        done(f, BAD_COMMAND);
+    }
+
+    /** The CD's services (see the class comment). */
+    private void cdrom(CallFrame f, Disk d) {
+        switch (f.ah()) {
+            case 0x00, 0x0D, 0x10, 0x44, 0x47 -> done(f, OK);
+            case 0x01 -> {
+                int last = mem.read8(BiosData.DISK_STATUS);
+                f.setAh(last);
+                f.setCf(last != 0);
+            }
+            case 0x41 -> {
+                if (f.bx() != 0x55AA) {
+                    done(f, BAD_COMMAND);
+                    return;
+                }
+                f.setBx(0xAA55);
+                f.setCx(0x0007);                 // fixed-disk access, removable-drive functions, EDD
+                f.setAh(0x30);
+                f.setCf(false);
+            }
+            case 0x42 -> extended(f, d, false);
+            case 0x43 -> done(f, WRITE_PROTECTED);
+            case 0x45 -> lock(f);
+            case 0x48 -> parameters(f, d);
+            case 0x49 -> done(f, OK);            // the medium has not changed since boot
+            default -> {
+                log.debug("INT 13h AH={} not supported on the CD", Integer.toHexString(f.ah()));
+                done(f, BAD_COMMAND);
+            }
+        }
+    }
+
+    private void lock(CallFrame f) {
+        switch (f.al()) {
+            case 0x00 -> {
+                if (cdLocks == 0xFF) {
+                    f.setAl(1);
+                    done(f, TOO_MANY_LOCKS);
+                    return;
+                }
+                cdLocks++;
+                f.setAl(1);
+                done(f, OK);
+            }
+            case 0x01 -> {
+                if (cdLocks == 0) {
+                    f.setAl(0);
+                    done(f, NOT_LOCKED);
+                    return;
+                }
+                cdLocks--;
+                f.setAl(cdLocks != 0 ? 1 : 0);
+                done(f, OK);
+            }
+            case 0x02 -> {
+                f.setAl(cdLocks != 0 ? 1 : 0);
+                done(f, OK);
+            }
+            default -> done(f, BAD_COMMAND);
+        }
+    }
+
+    /**
+     * AH=4Bh, AL=00h (terminate emulation) or 01h (status): the 13h-byte specification packet at
+     * DS:SI. Only a no-emulation CD boot is ever active, so "terminate" leaves nothing to stop.
+     */
+    private void elTorito(CallFrame f) {
+        if ((f.al() != 0x00 && f.al() != 0x01) || cdBoot == null) {
+            done(f, BAD_COMMAND);
+            return;
+        }
+        long p = f.linear(Cpu.DS, f.si());
+        mem.write8(p, SPEC_PACKET_SIZE);
+        mem.write8(p + 1, cdBoot.media());
+        mem.write8(p + 2, CD_DRIVE);
+        mem.write8(p + 3, cdPosition.channel());  // controller index: the IDE channel
+        mem.write32(p + 4, (int) cdBoot.loadRba());
+        mem.write16(p + 8, cdPosition.unit());    // device specification: master (0) or slave (1)
+        mem.write16(p + 10, 0);                  // user buffer segment (for a 3K cache): none
+        mem.write16(p + 12, cdBoot.loadSegment());
+        mem.write16(p + 14, cdBoot.sectorCount());
+        mem.write8(p + 16, 0);                   // CHS of an emulated disk: none
+        mem.write8(p + 17, 0);
+        mem.write8(p + 18, 0);
+        done(f, OK);
     }
 
     private void done(CallFrame f, int status) {
@@ -156,15 +323,15 @@ final class Int13Disk {
         if (write && d.image().readOnly()) {
             return WRITE_PROTECTED;
         }
-        byte[] data = new byte[count * SECTOR];
+        byte[] data = new byte[count * d.sectorSize()];
         try {
             if (write) {
                 for (int i = 0; i < data.length; i++) {
                     data[i] = (byte) mem.read8(buffer + i);
                 }
-                d.image().write(lba * SECTOR, data);
+                d.image().write(lba * d.sectorSize(), data);
             } else {
-                d.image().read(lba * SECTOR, data);
+                d.image().read(lba * d.sectorSize(), data);
                 mem.load(buffer, data);
             }
             return OK;
@@ -183,12 +350,20 @@ final class Int13Disk {
             return;
         }
         mem.write16(p, size >= 0x1E ? 0x1E : 0x1A);
-        mem.write16(p + 2, 0x0002);            // CHS information valid
-        mem.write32(p + 4, d.cylinders());
-        mem.write32(p + 8, d.heads());
-        mem.write32(p + 12, d.sectorsPerTrack());
+        if (d.cdrom()) {
+            // Removable, change line, lockable, CHS not valid (EDD 3.0 information flags).
+            mem.write16(p + 2, 0x0074);
+            mem.write32(p + 4, 0xFFFF_FFFF);
+            mem.write32(p + 8, 0xFFFF_FFFF);
+            mem.write32(p + 12, 0xFFFF_FFFF);
+        } else {
+            mem.write16(p + 2, 0x0002);        // CHS information valid
+            mem.write32(p + 4, d.cylinders());
+            mem.write32(p + 8, d.heads());
+            mem.write32(p + 12, d.sectorsPerTrack());
+        }
         mem.write64(p + 16, d.sectors());
-        mem.write16(p + 24, SECTOR);
+        mem.write16(p + 24, d.sectorSize());
         if (size >= 0x1E) {
             mem.write32(p + 26, 0xFFFF_FFFF);    // no device parameter table extension
         }

@@ -138,6 +138,7 @@ final class Int16Keyboard {
                 f.setZf(false);
             }
             case 0x02 -> f.setAl(mem.read8(BiosData.KBD_FLAGS));
+            case 0x09 -> f.setAl(0x20);                 // functionality: AH=10h-12h supported
             case 0x12 -> f.setAx(mem.read8(BiosData.KBD_FLAGS2) << 8 | mem.read8(BiosData.KBD_FLAGS));
             case 0x05 -> f.setAl(push(f.cx()) ? 0 : 1);
             default -> { }

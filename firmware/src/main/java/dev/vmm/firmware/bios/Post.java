@@ -3,8 +3,7 @@ package dev.vmm.firmware.bios;
 import dev.vmm.core.bus.PioBus;
 import dev.vmm.core.memory.PhysicalMemory;
 import dev.vmm.devices.board.PcBoard;
-import dev.vmm.devices.pci.PciBus;
-import dev.vmm.devices.pci.Piix3IsaBridge;
+import dev.vmm.firmware.boot.Chipset;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import org.slf4j.Logger;
@@ -17,12 +16,6 @@ import org.slf4j.LoggerFactory;
  */
 final class Post {
     private static final Logger log = LoggerFactory.getLogger(Post.class);
-    /** PIIX3 function 1 (IDE): primary and secondary timing registers. */
-    static final int IDE_TIM_PRIMARY = 0x40;
-    static final int IDE_TIM_SECONDARY = 0x42;
-    static final int IDE_DECODE_ENABLE = 0x8000;
-    static final int ISA_BRIDGE_DEVICE = 1;
-
     private final Bios bios;
 
     Post(Bios bios) {
@@ -40,7 +33,7 @@ final class Post {
         bios.keyboard().init();
         bios.video().init();
         io.write(0x92, 1, io.read(0x92, 1) | 2);               // A20 on
-        pci(board.pci());
+        Chipset.configure(board.pci(), io, bios.pirq());
         mem.load(bios.acpiTables().regionBase(), bios.acpiTables().region());
         log.debug("POST done");
     }
@@ -90,22 +83,11 @@ final class Post {
         io.write(0xA1, 1, 0x01);
         io.write(0x21, 1, 0xF8);            // IRQ0, IRQ1, IRQ2 (cascade) unmasked
         io.write(0xA1, 1, 0xFF);
-        int level = bios.pirq().irqMask();  // PCI interrupts are level triggered
-        io.write(0x4D0, 1, level & 0xFF);
-        io.write(0x4D1, 1, level >>> 8);
     }
 
     private static void pit(PioBus io) {
         io.write(0x43, 1, 0x34);            // channel 0, lo/hi, mode 2
         io.write(0x40, 1, 0x00);            // count 0 = 65536: 18.2 Hz
         io.write(0x40, 1, 0x00);
-    }
-
-    private void pci(PciBus pci) {
-        for (int n = 0; n < 4; n++) {
-            pci.configWrite(ISA_BRIDGE_DEVICE, 0, Piix3IsaBridge.PIRQRC + n, 1, bios.pirq().irq(n));
-        }
-        pci.configWrite(ISA_BRIDGE_DEVICE, 1, IDE_TIM_PRIMARY, 2, IDE_DECODE_ENABLE);
-        pci.configWrite(ISA_BRIDGE_DEVICE, 1, IDE_TIM_SECONDARY, 2, IDE_DECODE_ENABLE);
     }
 }

@@ -13,9 +13,15 @@
  * {@code sti; hlt; cli} and calls it again: waiting costs no host time and stays deterministic.
  *
  * <p><b>Boot.</b> Reset vector &rarr; POST stub (stack 0000:7C00) &rarr; POST in Java
- * ({@code Post}) &rarr; INT 19h, which loads LBA 0 of drive 80h at 0000:7C00, checks 55AAh and
- * rewrites the IRET frame to enter it with DL = 80h and IF = 1. Without a signature it prints a
- * message, stops the PIT and returns into a {@code cli; hlt} loop: the board reports HALTED.
+ * ({@code Post}) &rarr; INT 19h, which tries the devices of the boot order: drive 80h (LBA 0 at
+ * 0000:7C00 if it ends in 55AAh, entered with DL = 80h) and the CD, drive E0h (its El Torito
+ * no-emulation image at its load segment, entered at segment:0000 with DL = E0h; see
+ * {@code ElTorito}). The IRET frame is rewritten to enter the image with IF = 1. If nothing boots
+ * it prints a message, stops the PIT and returns into a {@code cli; hlt} loop: the board reports
+ * HALTED.
+ *
+ * <p><b>Video option ROM.</b> {@code VgaBios} packages the same INT 10h as the option ROM of the
+ * board's PCI VGA card, for an external BIOS ({@code vmm run --bios}); its stubs use port 0x0501.
  *
  * <p><b>Tables.</b> RSDP in the ROM at 0xF0000, MP floating pointer and table at 0xF1000, the
  * other ACPI tables in the top 16 KiB of RAM (copied by POST; E820 marks them NVS/ACPI). Base

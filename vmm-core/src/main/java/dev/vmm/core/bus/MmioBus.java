@@ -34,6 +34,15 @@ public final class MmioBus {
         regions = list.toArray(Region[]::new);
     }
 
+    /** Releases the region registered at exactly {@code base} with {@code length}. */
+    public void unregister(long base, long length) {
+        List<Region> list = new ArrayList<>(List.of(regions));
+        if (!list.removeIf(r -> r.base() == base && r.length() == length)) {
+            throw new IllegalArgumentException(String.format("no MMIO region at 0x%x of 0x%x bytes", base, length));
+        }
+        regions = list.toArray(Region[]::new);
+    }
+
     /** The region containing {@code addr}, or null. */
     public Region find(long addr) {
         for (Region r : regions) {

@@ -91,6 +91,37 @@ public final class PhysicalMemory implements AutoCloseable {
         setKind(base & ~0xFFFL, ((base + size + 0xFFF) & ~0xFFFL) - (base & ~0xFFFL), MMIO);
     }
 
+    /**
+     * Removes an MMIO region added with {@link #addMmio}: its pages show again what lies beneath
+     * (another MMIO region sharing the page, a ROM, RAM, or nothing). Decoded code of those pages
+     * is dropped, as their contents may have changed behind the device.
+     */
+    public void removeMmio(long base, long size) {
+        mmio.unregister(base, size);
+        for (long a = base & ~0xFFFL; a < base + size; a += 4096) {
+            int p = (int) (a >>> 12);
+            if (p >= kinds.length) {
+                break;
+            }
+            kinds[p] = (byte) underlyingKind(a);
+            codeWriteListener.accept(a);
+        }
+    }
+
+    private int underlyingKind(long page) {
+        for (MmioBus.Region r : mmio.regions()) {
+            if (r.base() < page + 4096 && page < r.base() + r.length()) {
+                return MMIO;
+            }
+        }
+        for (RomRegion r : roms) {
+            if (page >= r.base() && page < r.base() + r.data().byteSize()) {
+                return ROM;
+            }
+        }
+        return page < ramSize ? RAM : UNMAPPED;
+    }
+
     private void setKind(long base, long size, int kind) {
         for (long a = base; a < base + size; a += 4096) {
             int p = (int) (a >>> 12);

@@ -18,9 +18,42 @@ import java.util.List;
  * @param drives        IDE drives
  * @param debugConsole  where port 0xE9 output goes (null: absent)
  * @param debugExit     whether the exit device on port 0xF4 is present
+ * @param roms          the board's ROM chips (see {@link Roms}); never null
  */
 public record BoardConfig(long memoryBytes, boolean deterministic, Instant rtcTime, List<SerialBackend> serial,
-                          List<Drive> drives, OutputStream debugConsole, boolean debugExit) {
+                          List<Drive> drives, OutputStream debugConsole, boolean debugExit, Roms roms) {
+
+    /**
+     * The board's ROM chips.
+     *
+     * @param flash  the BIOS flash image, mapped so that it ends at 4 GiB, its top 128 KiB also
+     *               below 1 MiB behind the i440FX's PAM shadowing ({@link ShadowRam}); null: no
+     *               flash (firmware such as the project's BIOS is installed after the build)
+     * @param vgaRom the option ROM of a PCI VGA card at 00:02.0 ({@link dev.vmm.devices.pci.PciVga});
+     *               null: no PCI VGA card (the VGA is the ISA-style device alone)
+     */
+    public record Roms(byte[] flash, byte[] vgaRom) {
+        public static final Roms NONE = new Roms(null, null);
+
+        public Roms {
+            flash = flash == null ? null : flash.clone();
+            vgaRom = vgaRom == null ? null : vgaRom.clone();
+            if (flash != null
+                    && (flash.length < 0x1_0000 || flash.length > (16 << 20) || (flash.length & 0xFFFF) != 0)) {
+                throw new IllegalArgumentException("a flash image is a multiple of 64 KiB between 64 KiB and 16 MiB");
+            }
+        }
+
+        @Override
+        public byte[] flash() {
+            return flash == null ? null : flash.clone();
+        }
+
+        @Override
+        public byte[] vgaRom() {
+            return vgaRom == null ? null : vgaRom.clone();
+        }
+    }
 
     /** An IDE drive on {@code channel} (0 primary, 1 secondary), {@code unit} (0 master, 1 slave). */
     public record Drive(int channel, int unit, IdeDrive drive) {
@@ -40,6 +73,7 @@ public record BoardConfig(long memoryBytes, boolean deterministic, Instant rtcTi
         if (serial.size() != 4) {
             throw new IllegalArgumentException("serial lists COM1..COM4");
         }
+        roms = roms == null ? Roms.NONE : roms;
     }
 
     public SerialBackend serial(int n) {
@@ -64,6 +98,8 @@ public record BoardConfig(long memoryBytes, boolean deterministic, Instant rtcTi
         private final List<Drive> drives = new ArrayList<>();
         private OutputStream debugConsole;
         private boolean debugExit;
+        private byte[] flash;
+        private byte[] vgaRom;
 
         public Builder memory(long bytes) {
             this.memory = bytes;
@@ -102,11 +138,23 @@ public record BoardConfig(long memoryBytes, boolean deterministic, Instant rtcTi
             return this;
         }
 
+        /** A BIOS flash chip holding {@code image} (see {@link Roms#flash()}). */
+        public Builder firmware(byte[] image) {
+            this.flash = image == null ? null : image.clone();
+            return this;
+        }
+
+        /** A PCI VGA card whose option ROM holds {@code rom} (see {@link Roms#vgaRom()}). */
+        public Builder vgaRom(byte[] rom) {
+            this.vgaRom = rom == null ? null : rom.clone();
+            return this;
+        }
+
         public BoardConfig config() {
             Instant t = rtcTime != null ? rtcTime
                     : deterministic ? Instant.parse("2000-01-01T00:00:00Z") : Instant.now();
             return new BoardConfig(memory, deterministic, t, java.util.Arrays.asList(serial.clone()), drives,
-                    debugConsole, debugExit);
+                    debugConsole, debugExit, new Roms(flash, vgaRom));
         }
 
         public PcBoard build() {

@@ -16,6 +16,7 @@ import dev.vmm.devices.hpet.Hpet;
 import dev.vmm.devices.ide.IdeController;
 import dev.vmm.devices.pci.I440fxHostBridge;
 import dev.vmm.devices.pci.PciBus;
+import dev.vmm.devices.pci.PciVga;
 import dev.vmm.devices.pci.Piix3IsaBridge;
 import dev.vmm.devices.pci.PiixIde;
 import dev.vmm.devices.pci.SharedIrqLine;
@@ -60,6 +61,8 @@ public final class PcBoard implements AutoCloseable {
     public static final long TSC_HZ = 1_000_000_000L;
     /** IA32_TSC_DEADLINE. */
     public static final int MSR_TSC_DEADLINE = 0x6E0;
+    /** PCI device number of the PCI VGA card, when the config has one. */
+    public static final int VGA_DEVICE = 2;
     /** IA32_APIC_BASE. */
     public static final int MSR_APIC_BASE = 0x1B;
 
@@ -216,11 +219,22 @@ public final class PcBoard implements AutoCloseable {
     private void attachPci() {
         pci = new PciBus();
         pci.attach(io);
-        pci.add(0, 0, new I440fxHostBridge());
+        byte[] flash = config.roms().flash();
+        if (flash != null) {
+            // The flash chip ends at 4 GiB (the reset vector); its top also shows below 1 MiB through PAM.
+            memory.addRom((1L << 32) - flash.length, flash);
+            pci.add(0, 0, new I440fxHostBridge(new ShadowRam(memory, flash)));
+        } else {
+            pci.add(0, 0, new I440fxHostBridge());
+        }
         isaBridge = new Piix3IsaBridge(n -> isaIrq[n].newInput(), this::resetRequested);
         isaBridge.attach(io);
         pci.add(1, 0, isaBridge);
         pci.setIntxRouter(isaBridge::intx);
+        byte[] vgaRom = config.roms().vgaRom();
+        if (vgaRom != null) {
+            pci.add(VGA_DEVICE, 0, new PciVga(memory, vgaRom));
+        }
     }
 
     private void attachIde() {

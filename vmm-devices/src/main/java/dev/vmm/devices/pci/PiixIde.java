@@ -7,8 +7,10 @@ import java.util.function.IntConsumer;
  * programming interface 0x80: both channels fixed in ISA compatibility mode (ports 0x1F0/0x3F6,
  * IRQ14 and 0x170/0x376, IRQ15; no INTx pin) and bus-master capable.
  *
- * <p>BAR4 (BMIBA, 0x20) places the 16-port bus-master IDE block: bits 15:4 are the base, bit 0
- * reads 1, bits 31:16 read 0. PCICMD has I/O space enable (bit 0, gates the bus-master block) and
+ * <p>BAR4 (BMIBA, 0x20) places the 16-port bus-master IDE block: bits 31:4 are writable (as in
+ * QEMU's model of this function), bit 0 reads 1, so sizing reads back FFFFFFF1h, the 32-bit
+ * pattern that firmware such as SeaBIOS turns into a size with {@code ~(value & ~3) + 1}; only a
+ * base below 64 KiB decodes. PCICMD has I/O space enable (bit 0, gates the bus-master block) and
  * bus master enable (bit 2, {@link #busMasterEnabled()}) writable; memory space reads 0. Whenever
  * the block starts or stops decoding, the injected {@code busMasterBase} is told the new port
  * base, or -1 (so the IDE controller moves its bus-master registers). IDETIM (0x40 primary, 0x42
@@ -43,7 +45,7 @@ public final class PiixIde extends PciFunction {
                 .defineRegister(PciConfigSpace.LATENCY_TIMER, 1, 0, 0xF0)
                 .defineRegister(PciConfigSpace.INTERRUPT_LINE, 1, 0, 0)
                 .defineIoBar(BUS_MASTER_BAR, BUS_MASTER_PORTS)
-                .defineRegister(BMIBA, 4, 0x1, 0xFFF0)
+                .defineRegister(BMIBA, 4, 0x1, 0xFFFF_FFF0)
                 .defineRegister(IDETIM_PRIMARY, 2, 0, 0xF3FF)
                 .defineRegister(IDETIM_SECONDARY, 2, 0, 0xF3FF)
                 .defineRegister(SIDETIM, 1, 0, 0xFF));

@@ -24,9 +24,10 @@ class PiixIdeTest {
     }
 
     @Test
-    void bmibaSizesAs16PortsBelow64K() {
+    void bmibaSizesAs16Ports() {
         b.cfgWrite(1, 1, 0x20, 4, 0xFFFF_FFFF);
-        assertEquals(0x0000_FFF1, b.cfgRead(1, 1, 0x20, 4));
+        assertEquals(0xFFFF_FFF1, b.cfgRead(1, 1, 0x20, 4), "32-bit sizing pattern: 16 ports");
+        assertEquals(List.of(), b.busMasterBases, "the sizing pattern never decodes");
         b.cfgWrite(1, 1, 0x20, 4, 0x0000_C000);
         assertEquals(0x0000_C001, b.cfgRead(1, 1, 0x20, 4));
     }
