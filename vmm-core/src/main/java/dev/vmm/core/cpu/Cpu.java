@@ -121,6 +121,10 @@ public final class Cpu implements Persist<CpuState> {
     /** True while DR7 enables a breakpoint or a debug trap is pending (see {@link Debug}). */
     boolean debugActive;
     InterruptSource intr = InterruptSource.NONE;
+    /** The interrupt source reports its changes ({@link InterruptSource#onChange}): poll it only after one. */
+    boolean intrNotifies;
+    /** Set (any thread) when the interrupt source's output may have changed; see {@link Interrupts#pollInterrupt}. */
+    volatile boolean intrHint = true;
     /** FERR#: asserted when a waiting x87 instruction finds an unmasked exception with CR0.NE clear (IRQ13 on a PC). */
     dev.vmm.core.irq.IrqLine ferr = dev.vmm.core.irq.IrqLine.NONE;
     /** MSRs implemented by a board device (the local APIC), or null. */
@@ -148,6 +152,13 @@ public final class Cpu implements Persist<CpuState> {
 
     public void setInterruptSource(InterruptSource source) {
         this.intr = source;
+        this.intrHint = true;
+        this.intrNotifies = source.onChange(this::interruptHint);
+    }
+
+    /** The interrupt controller's output may have changed (any thread): re-poll it before the next instruction. */
+    public void interruptHint() {
+        intrHint = true;
     }
 
     /** Connects the FERR# output (the PC routes it to IRQ13; a write to port F0h clears it). */
@@ -228,6 +239,7 @@ public final class Cpu implements Persist<CpuState> {
         halted = false;
         shutdown = false;
         inhibit = 0;
+        intrHint = true;
         msrs.reset();
         fpu.reset();
         mmu.flushAll();
@@ -741,5 +753,6 @@ public final class Cpu implements Persist<CpuState> {
     @Override
     public void restore(CpuState state) {
         state.applyTo(this);
+        intrHint = true;
     }
 }

@@ -28,9 +28,21 @@ final class Interrupts {
 
     /** Takes a pending maskable interrupt if IF allows. Returns true if one was delivered. */
     boolean pollInterrupt() {
-        if ((cpu.flags.bits & Flags.IF) == 0 || !cpu.intr.intrPending()) {
+        if ((cpu.flags.bits & Flags.IF) == 0) {
             return false;
         }
+        if (cpu.intrNotifies) {
+            // The source tells us (interruptHint) after every change that may raise INTR: clear the hint,
+            // then look; a change after the look sets it again.
+            if (!cpu.intrHint) {
+                return false;
+            }
+            cpu.intrHint = false;
+        }
+        if (!cpu.intr.intrPending()) {
+            return false;
+        }
+        cpu.intrHint = true;     // another interrupt may be waiting behind this one
         cpu.halted = false;
         int vector = cpu.intr.acknowledge() & 0xFF;
         cpu.startRip = cpu.rip;

@@ -347,7 +347,7 @@ public final class Mmu {
     void probeWrite(long lin, int size, boolean user) {
         translate(lin, WRITE, user);
         if (((lin & 0xFFF) + size - 1) > 0xFFF) {
-            translate((lin + size - 1) & 0xFFFF_FFFFL, WRITE, user);
+            translate(((lin | 0xFFF) + 1) & 0xFFFF_FFFFL, WRITE, user);   // a fault reports the page's first byte
         }
     }
 
@@ -355,7 +355,7 @@ public final class Mmu {
     void probeRead(long lin, int size, boolean user) {
         translate(lin, READ, user);
         if (((lin & 0xFFF) + size - 1) > 0xFFF) {
-            translate((lin + size - 1) & 0xFFFF_FFFFL, READ, user);
+            translate(((lin | 0xFFF) + 1) & 0xFFFF_FFFFL, READ, user);
         }
     }
 }

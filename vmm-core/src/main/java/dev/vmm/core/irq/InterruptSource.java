@@ -10,6 +10,15 @@ public interface InterruptSource {
     /** The interrupt acknowledge cycle: returns the vector and marks it in service. */
     int acknowledge();
 
+    /**
+     * Asks the source to run {@code listener} (on whatever thread made the change, after it) every
+     * time {@link #intrPending()} may have turned true, so the CPU need not poll it before every
+     * instruction. Returns false if the source cannot promise that (the CPU then polls always).
+     */
+    default boolean onChange(Runnable listener) {
+        return false;
+    }
+
     /** No controller attached. */
     InterruptSource NONE = new InterruptSource() {
         @Override

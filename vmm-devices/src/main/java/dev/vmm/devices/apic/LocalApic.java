@@ -104,8 +104,12 @@ public final class LocalApic
     private int icrLow;
     private int icrHigh;
     private boolean extIntPending;
+    /** The 8259 pair reports its changes, so this APIC can report its own. */
+    private final boolean picNotifies;
     private IntConsumer eoiListener = v -> { };
     private Runnable intrListener = () -> { };
+    /** Runs after every change that may raise INTR (the CPU's interrupt hint); see {@link #onChange}. */
+    private Runnable changeListener = () -> { };
     private Runnable nmiListener = () -> { };
     private Runnable initListener = () -> { };
     private long droppedIpis;
@@ -121,8 +125,15 @@ public final class LocalApic
     public LocalApic(VirtualClock clock, long timerHz, LongSupplier tsc, long tscHz,
                      InterruptSource pic) {
         this.pic = pic;
+        this.picNotifies = pic.onChange(() -> changeListener.run());
         this.timer = new ApicTimer(clock, timerHz, tsc, tscHz, this::onTimer);
         resetRegisters();
+    }
+
+    @Override
+    public synchronized boolean onChange(Runnable listener) {
+        changeListener = listener;
+        return picNotifies;
     }
 
     /** Maps the register page at its default address 0xFEE00000. */
@@ -160,12 +171,14 @@ public final class LocalApic
         id = 0;
         extIntPending = false;
         resetRegisters();
+        changeListener.run();
     }
 
     /** INIT: the registers return to their reset values, except the APIC ID (vCPU thread). */
     public synchronized void init() {
         extIntPending = false;
         resetRegisters();
+        changeListener.run();
     }
 
     /** The register reset of SDM 10.4.7.1, except the APIC ID. */
@@ -198,6 +211,7 @@ public final class LocalApic
         }
         globalEnabled = enable;
         baseMsr = value;
+        changeListener.run();
     }
 
     public synchronized long baseMsr() {
@@ -228,6 +242,7 @@ public final class LocalApic
 
     public synchronized void setCr8(int value) {
         prio.tpr = (value & 0xF) << 4;
+        changeListener.run();
     }
 
     /** The APIC ID (CPUID.1:EBX[31:24] reports the initial one, 0). */
@@ -281,6 +296,7 @@ public final class LocalApic
         }
         prio.accept(vector, level);
         intrListener.run();
+        changeListener.run();
     }
 
     private void error(int bits) {
@@ -334,6 +350,7 @@ public final class LocalApic
             case EXTINT -> {
                 extIntPending = true;
                 intrListener.run();
+                changeListener.run();
             }
             default -> dropMessage("delivery mode " + mode + " (SMI, start-up or reserved)");
         }
@@ -423,6 +440,7 @@ public final class LocalApic
             }
             eoiVector = writeRegister(off, (int) value);
             eoi = eoiListener;
+            changeListener.run();   // TPR, EOI, SVR and LVT writes may let an interrupt through
         }
         if (eoiVector >= 0) {
             eoi.accept(eoiVector);
@@ -543,5 +561,6 @@ public final class LocalApic
         }
         extIntPending = s.extIntPending();
         timer.restore(s.timer(), timerMode(lvt[TIMER]));
+        changeListener.run();
     }
 }

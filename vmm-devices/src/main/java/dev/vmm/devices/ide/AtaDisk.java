@@ -145,6 +145,7 @@ public final class AtaDisk extends IdeDrive implements Persist<AtaDisk.State> {
                 complete();
             }
             case 0x70, 0xE0, 0xE1, 0xE2, 0xE3, 0xE6, 0x94, 0x95, 0x96, 0x97, 0x99 -> complete();
+            case 0xA0, 0xA1 -> abort();     // PACKET, IDENTIFY PACKET DEVICE: how drivers tell ATA from ATAPI
             default -> {
                 if ((cmd & 0xF0) == 0x10) {
                     complete();                             // RECALIBRATE

@@ -35,6 +35,7 @@ public final class DualPic implements PortIoDevice, InterruptSource, Persist<Dua
     private final Pic8259 slave;
     private final IrqLine[] lines = new IrqLine[16];
     private Runnable intrListener;
+    private Runnable changeListener = () -> { };
 
     public DualPic() {
         master = new Pic8259(true, ELCR1_WRITABLE, this::masterOutput);
@@ -65,12 +66,19 @@ public final class DualPic implements PortIoDevice, InterruptSource, Persist<Dua
         this.intrListener = listener;
     }
 
+    @Override
+    public synchronized boolean onChange(Runnable listener) {
+        changeListener = listener;
+        return true;
+    }
+
     private synchronized void setIrq(int pin, boolean level) {
         if (pin < 8) {
             master.setInput(pin, level);
         } else {
             slave.setInput(pin - 8, level);
         }
+        changeListener.run();
     }
 
     private void masterOutput(boolean level) {
@@ -129,6 +137,7 @@ public final class DualPic implements PortIoDevice, InterruptSource, Persist<Dua
         for (int i = 0; i < size; i++) {
             writeByte(port + i, (value >>> (8 * i)) & 0xFF);
         }
+        changeListener.run();     // an unmask, EOI or new initialisation may raise INTR
     }
 
     private int readByte(int port) {
@@ -170,5 +179,6 @@ public final class DualPic implements PortIoDevice, InterruptSource, Persist<Dua
     public synchronized void restore(State s) {
         master.restore(s.master());
         slave.restore(s.slave());
+        changeListener.run();
     }
 }
