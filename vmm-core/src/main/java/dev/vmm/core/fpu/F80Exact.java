@@ -37,21 +37,21 @@ public final class F80Exact {
      *         {@link #NO_QUOTIENT}
      */
     public static int fprem(FpEnv x, int masks, int ase, long asig, int bse, long bsig, boolean ieee) {
-        if (!F80Trans.prologue2(x, ase, asig, bse, bsig)) {
+        if (!F80Results.prologue2(x, ase, asig, bse, bsig)) {
             return NO_QUOTIENT;
         }
         int ca = x.cls[0];
         int cb = x.cls[1];
         if (ca == INF || cb == ZERO) {
-            F80Trans.invalid(x);
+            F80Results.invalid(x);
             return NO_QUOTIENT;
         }
         FpCore.denormalFlag(x);
         if (ca == ZERO || cb == INF) {
-            F80Trans.set(x, ase, asig);
+            F80Results.set(x, ase, asig);
             if (ca == NORM) {
                 FpCore.load(x, 0);
-                F80Trans.round(x, masks);
+                F80Results.round(x, masks);
             }
             return 0;
         }
@@ -118,7 +118,7 @@ public final class F80Exact {
     /** The exact value sign * r * 2^exp (zero keeps the sign): tiny results denormalize exactly. */
     private static void pack(FpEnv x, int masks, boolean neg, long r, int exp) {
         if (r == 0) {
-            F80Trans.zero(x, neg);
+            F80Results.zero(x, neg);
             return;
         }
         int lz = Long.numberOfLeadingZeros(r);
@@ -126,7 +126,7 @@ public final class F80Exact {
         x.ze = exp + 63 - lz;
         x.zhi = r << lz;
         x.zlo = 0;
-        F80Trans.round(x, masks);
+        F80Results.round(x, masks);
     }
 
     /**
@@ -140,7 +140,7 @@ public final class F80Exact {
      * @param bsig b significand
      */
     public static void fscale(FpEnv x, int masks, int ase, long asig, int bse, long bsig) {
-        if (!F80Trans.prologue2(x, ase, asig, bse, bsig)) {
+        if (!F80Results.prologue2(x, ase, asig, bse, bsig)) {
             return;
         }
         int ca = x.cls[0];
@@ -149,20 +149,20 @@ public final class F80Exact {
         if (cb == INF) {
             boolean down = x.sgn[1];
             if (ca == (down ? INF : ZERO)) {
-                F80Trans.invalid(x);
+                F80Results.invalid(x);
             } else {
                 FpCore.denormalFlag(x);
                 if (down) {
-                    F80Trans.zero(x, aneg);
+                    F80Results.zero(x, aneg);
                 } else {
-                    F80Trans.inf(x, aneg);
+                    F80Results.inf(x, aneg);
                 }
             }
             return;
         }
         FpCore.denormalFlag(x);
         if (ca != NORM) {
-            F80Trans.set(x, ase, asig);
+            F80Results.set(x, ase, asig);
             return;
         }
         int n = 0;
@@ -174,7 +174,7 @@ public final class F80Exact {
         }
         FpCore.load(x, 0);
         x.ze += n;
-        F80Trans.round(x, masks);
+        F80Results.round(x, masks);
     }
 
     /**
@@ -186,15 +186,15 @@ public final class F80Exact {
      * @param sig operand significand
      */
     public static void fxtractExponent(FpEnv x, int se, long sig) {
-        if (!F80Trans.prologue2(x, se, sig, 0, 0)) {
+        if (!F80Results.prologue2(x, se, sig, 0, 0)) {
             return;
         }
         int c = x.cls[0];
         if (c == ZERO) {
             x.flags |= ZE;
-            F80Trans.inf(x, true);
+            F80Results.inf(x, true);
         } else if (c == INF) {
-            F80Trans.inf(x, false);
+            F80Results.inf(x, false);
         } else {
             FpCore.denormalFlag(x);
             F80.fromInt(x, x.exp[0]);
@@ -210,18 +210,18 @@ public final class F80Exact {
      * @param sig operand significand
      */
     public static void fxtractSignificand(FpEnv x, int se, long sig) {
-        if (!F80Trans.prologue2(x, se, sig, 0, 0)) {
+        if (!F80Results.prologue2(x, se, sig, 0, 0)) {
             return;
         }
         int c = x.cls[0];
         if (c == ZERO) {
             x.flags |= ZE;
-            F80Trans.set(x, se, 0);
+            F80Results.set(x, se, 0);
         } else if (c == INF) {
-            F80Trans.set(x, se, sig);
+            F80Results.set(x, se, sig);
         } else {
             FpCore.denormalFlag(x);
-            F80Trans.set(x, (se & 0x8000) | 0x3FFF, x.man[0]);
+            F80Results.set(x, (se & 0x8000) | 0x3FFF, x.man[0]);
         }
     }
 }

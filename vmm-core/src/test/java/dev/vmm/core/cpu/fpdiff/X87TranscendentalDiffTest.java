@@ -103,6 +103,8 @@ class X87TranscendentalDiffTest {
         private int c1;
         private int other;
         private final StringBuilder first = new StringBuilder();
+        /** How many cases raised IE, DE, ZE, OE, UE, PE, SF, ES on the host (coverage evidence). */
+        private final int[] hits = new int[8];
 
         Tally(Insn insn, String what) {
             this.insn = insn;
@@ -110,6 +112,10 @@ class X87TranscendentalDiffTest {
         }
 
         void add(FpDiffRunner.Outcome o) {
+            int raised = o.nativeImage().fsw() & ~o.c().in().fsw();
+            for (int b = 0; b < 8; b++) {
+                hits[b] += raised >>> b & 1;
+            }
             String d = FpDiffRunner.differences(o);
             if (d.isEmpty()) {
                 exact++;
@@ -123,8 +129,10 @@ class X87TranscendentalDiffTest {
         }
 
         void check() {
-            summary.add(String.format("%-8s %-8s %5d cases: %5d bit-exact, %4d within 1 ulp, %3d C1 only, %d other",
-                    insn, what, exact + ulp + c1 + other, exact, ulp, c1, other));
+            summary.add(String.format("%-8s %-8s %5d cases: %5d bit-exact, %4d within 1 ulp, %3d C1 only, %d other;"
+                    + " host raised IE %d DE %d ZE %d OE %d UE %d PE %d SF %d unmasked %d", insn, what,
+                    exact + ulp + c1 + other, exact, ulp, c1, other, hits[0], hits[1], hits[2], hits[3], hits[4],
+                    hits[5], hits[6], hits[7]));
             assertEquals(0, other, insn + " (" + what + "): " + other
                     + " cases differ beyond the documented allowance\n" + first);
         }
