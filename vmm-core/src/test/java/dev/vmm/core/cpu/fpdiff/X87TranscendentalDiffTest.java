@@ -4,7 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.vmm.core.cpu.fpdiff.TransCases.Insn;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -14,6 +20,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The x87 transcendental and remainder instructions on the host CPU and in vmm
@@ -43,8 +51,13 @@ class X87TranscendentalDiffTest {
     /** Cases per instruction (the whole class runs well under 15 s). */
     private static final int CASES = Integer.getInteger("vmm.x87t.cases", 700);
 
+    private static final Logger LOG = LoggerFactory.getLogger(X87TranscendentalDiffTest.class);
     private FpDiffRunner runner;
     private final List<String> summary = new ArrayList<>();
+    /** Bit-exact, 1-ulp and C1-only cases over all instructions. */
+    private final int[] totals = new int[3];
+    private final long t0 = System.nanoTime();
+    private final long cpu0 = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
 
     @BeforeAll
     void open() {
@@ -56,7 +69,25 @@ class X87TranscendentalDiffTest {
     void close() {
         if (runner != null) {
             runner.close();
-            summary.forEach(System.out::println);
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            long cpuMs = (ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - cpu0) / 1_000_000;
+            String head = String.format("x87 transcendentals: %d cases (%d bit-exact, %d within 1 ulp, %d C1 only), "
+                    + "%d ms (%d ms of CPU time) on %s", totals[0] + totals[1] + totals[2], totals[0], totals[1],
+                    totals[2], ms, cpuMs, FpDiffRunner.hostDescription());
+            writeReport(head + "\n" + String.join("\n", summary) + "\n");
+            LOG.info("{} (per instruction: target/x87-transcendental-diff-report.txt)", head);
+        }
+    }
+
+    /** The per-instruction counts, in {@code target/x87-transcendental-diff-report.txt}. */
+    private static void writeReport(String report) {
+        Path target = Paths.get("target");
+        if (Files.isDirectory(target)) {
+            try {
+                Files.writeString(target.resolve("x87-transcendental-diff-report.txt"), report, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                LOG.warn("cannot write the report: {}", e.toString());
+            }
         }
     }
 
@@ -129,6 +160,9 @@ class X87TranscendentalDiffTest {
         }
 
         void check() {
+            totals[0] += exact;
+            totals[1] += ulp;
+            totals[2] += c1;
             summary.add(String.format("%-8s %-8s %5d cases: %5d bit-exact, %4d within 1 ulp, %3d C1 only, %d other;"
                     + " host raised IE %d DE %d ZE %d OE %d UE %d PE %d SF %d unmasked %d", insn, what,
                     exact + ulp + c1 + other, exact, ulp, c1, other, hits[0], hits[1], hits[2], hits[3], hits[4],
