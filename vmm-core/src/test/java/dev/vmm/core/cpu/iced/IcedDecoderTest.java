@@ -267,7 +267,7 @@ class IcedDecoderTest {
         String pi = prefixes(c.lock(), c.prefixes().rep() || c.prefixes().repe(), c.prefixes().repne(),
                 c.segmentPrefix());
         String po = prefixes(i.has(Insn.P_LOCK), i.has(Insn.P_REP) && !i.entry.has(OpcodeEntry.F_PF3),
-                i.has(Insn.P_REPNE), i.has(Insn.P_SEG) ? SREG[i.seg] : null);
+                i.has(Insn.P_REPNE) && !i.entry.has(OpcodeEntry.F_PF2), i.has(Insn.P_SEG) ? SREG[i.seg] : null);
         r.put(Criterion.PREFIXES, pi.equals(po));
         if (!pi.equals(po)) {
             why.append("prefixes iced [").append(pi).append("] ours [").append(po).append("] ");

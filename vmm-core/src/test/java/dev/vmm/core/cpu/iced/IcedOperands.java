@@ -108,6 +108,14 @@ final class IcedOperands {
                 case Operand.A -> "fb" + i.osize * 8 + ":" + hex(i.imm2) + ":" + hex(i.imm);
                 case Operand.X -> "str:" + SREG[i.seg] + ":" + (i.asize == 2 ? "si" : "esi") + ":" + w;
                 case Operand.Y -> "str:es:" + (i.asize == 2 ? "di" : "edi") + ":" + w;
+                case Operand.V -> "r:xmm" + i.reg;
+                case Operand.W -> i.mod == 3 ? "r:xmm" + i.rm : memory(i, w);
+                case Operand.U -> "r:xmm" + i.rm;
+                case Operand.P -> "r:mm" + i.reg;
+                case Operand.Q -> i.mod == 3 ? "r:mm" + i.rm : memory(i, w);
+                case Operand.N -> "r:mm" + i.rm;
+                case Operand.ST -> "r:st0";
+                case Operand.STI -> "r:st" + i.rm;
                 default -> "?kind" + s.kind();
             });
         }
