@@ -314,6 +314,25 @@ class SseFloatOpsTest {
         assertEquals(0xE07F, f.mem.read32(DATA + 0x10));
     }
 
+    /** Real mode, 16-bit addressing: ADDPS xmm0, [bx] aligned runs; misaligned raises interrupt 13. */
+    @Test
+    void realModeSixteenBitAddressing() {
+        for (int bx : new int[] {0x0800, 0x0808}) {
+            CpuFixture f = SysTestSupport.real(0x0F, 0x58, 0x07, 0xF4);
+            f.cpu.cr4 |= Cpu.CR4_OSFXSR;
+            f.cpu.r[Cpu.EBX] = bx;
+            f.mem.write32(bx, TWO);
+            run(f);
+            if (bx == 0x0800) {
+                assertEquals(-1, SysTestSupport.realVector(f));
+                assertEquals(TWO, f.cpu.fpu.xmm32(0, 0));
+            } else {
+                assertEquals(Exceptions.GP, SysTestSupport.realVector(f));
+                assertEquals(0, f.cpu.fpu.xmm32(0, 0));
+            }
+        }
+    }
+
     // ---- CR0 and CR4 ----------------------------------------------------------------------------
 
     @Test
