@@ -21,14 +21,15 @@ import org.slf4j.LoggerFactory;
  * eight CMPSx predicates bit-exactly (result and IE DE ZE OE UE PE) with random rounding, DAZ and FTZ;
  * RCPSS/RSQRTSS bit-exactly for every special operand and within the SDM's relative error 1.5 * 2^-12
  * for normal ones (the one documented implementation-specific difference; the counts of lanes where the
- * host's approximation differs from ours are logged). Also exhaustive checks, without the host, that
- * {@link Simd#rcp} and {@link Simd#rsqrt} are the exact value correctly rounded to 12 significant bits,
+ * host's approximation differs from ours are logged). Also checks, without the host, over every seventh
+ * significand at two exponents and every exponent at a few significands, that {@link Simd#rcp} and
+ * {@link Simd#rsqrt} are the exact value correctly rounded to 12 significant bits,
  * against an independent reference computed in double precision (exact: no 1/x or 1/sqrt(x) of a
  * binary32 operand lies within 2^-52 of a 12-bit rounding midpoint without being on it).
  */
 class SimdOracleTest {
     private static final Logger LOG = LoggerFactory.getLogger(SimdOracleTest.class);
-    private static final int N = 6_000;
+    private static final int N = 4_000;
     private static final int REC = 32;
     private static final byte[] LDMXCSR = bytes(0x0F, 0xAE, 0x16);
     private static final byte[] STMXCSR = bytes(0x0F, 0xAE, 0x5E, 0x04);
@@ -213,12 +214,12 @@ class SimdOracleTest {
         return k < 0x1p-126 ? 0 : Float.floatToRawIntBits((float) k);
     }
 
-    /** Every third significand at two exponents (and every exponent at a few significands) against round12. */
+    /** Every seventh significand at two exponents (and every exponent at a few significands) against round12. */
     @Test
     void approximationsAreTheExactValueRoundedTo12Bits() {
         int mismatches = 0;
         String first = "";
-        for (int m = 0; m < 1 << 23; m += 3) {
+        for (int m = 0; m < 1 << 23; m += 7) {
             for (int e : new int[] {127, 128}) {
                 int x = e << 23 | m;
                 double xv = Float.intBitsToFloat(x);
