@@ -457,9 +457,9 @@ public final class Qcow2Image implements BlockDevice {
                 return;
             }
         }
+        ensureTable(gc);
         long fresh = refcounts.allocate(1);
         writeData(fresh, ByteBuffer.wrap(buf));
-        ensureTable(gc);
         map.set(gc, fresh | COPIED);
         release(e);
     }
