@@ -1,6 +1,7 @@
 package dev.vmm.devices.storage.qcow2;
 
 import dev.vmm.devices.storage.BlockDevice;
+import dev.vmm.devices.storage.CopyOnWriteDisk;
 import dev.vmm.devices.storage.CowOverlay;
 import dev.vmm.devices.storage.RawImage;
 import java.io.IOException;
@@ -20,9 +21,9 @@ import org.slf4j.LoggerFactory;
  * returned device to the drive in place of the old one and closes only the overlay later (which
  * closes the base).
  *
- * <p>A {@link RawImage} in copy-on-write mode holds guest writes in memory that its file lacks:
- * those clusters are copied into the overlay, so the overlay plus the file is exactly what the
- * guest saw.
+ * <p>A {@link RawImage} in copy-on-write mode, or a {@link CopyOnWriteDisk}, holds guest writes
+ * in memory that its file lacks: those clusters are copied into the overlay, so the overlay plus
+ * the file is exactly what the guest saw.
  */
 public final class Qcow2Overlay {
     private static final Logger LOG = LoggerFactory.getLogger(Qcow2Overlay.class);
@@ -31,14 +32,16 @@ public final class Qcow2Overlay {
     }
 
     /**
-     * Creates the overlay file {@code overlay} on top of {@code current} (a {@link RawImage} or a
-     * {@link Qcow2Image}) and returns it, open for writing. On failure nothing is left at
-     * {@code overlay} and {@code current} stays usable and owned by the caller.
+     * Creates the overlay file {@code overlay} on top of {@code current} (a {@link RawImage}, a
+     * {@link Qcow2Image}, or a {@link CopyOnWriteDisk} over one of them) and returns it, open
+     * for writing. On failure nothing is left at {@code overlay} and {@code current} stays usable
+     * and owned by the caller.
      */
     public static Qcow2Image create(BlockDevice current, Path overlay) throws IOException {
+        BlockDevice file = current instanceof CopyOnWriteDisk c ? c.base() : current;
         Path base;
         String format;
-        switch (current) {
+        switch (file) {
             case RawImage r -> {
                 base = r.path();
                 format = "raw";
@@ -69,6 +72,8 @@ public final class Qcow2Overlay {
             img = Qcow2Image.open(target, true, current, 0);
             if (current instanceof RawImage r && r.overlay().isPresent()) {
                 copyMemoryClusters(r.overlay().get(), img);
+            } else if (current instanceof CopyOnWriteDisk c) {
+                copyMemoryClusters(c.overlay(), img);
             }
             img.flush();
             LOG.debug("{} now writes to overlay {} (backing {} {})", current.name(), target,
