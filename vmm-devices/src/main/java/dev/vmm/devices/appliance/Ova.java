@@ -196,7 +196,12 @@ public final class Ova {
             }
             verifyManifest(mf, mfName, entries, where);
 
-            OvfDescriptor d = OvfDescriptor.parse(ovf);
+            OvfDescriptor d;
+            try {
+                d = OvfDescriptor.parse(ovf);
+            } catch (IOException e) {
+                throw new IOException(where + ": " + ovfName + ": " + e.getMessage(), e);
+            }
             LOG.debug("{}: descriptor {} verified", where, ovfName);
             for (OvfDescriptor.FileRef f : d.files()) {
                 Entry e = entries.get(f.href());
