@@ -29,7 +29,7 @@ final class ClusterMap {
     private final long l1Offset;
     private final long[] l1;
     private boolean l1Dirty;
-    private final int cacheTables;
+    private int cacheTables;
     /** Loaded tables by L1 index, in access order. */
     private final LinkedHashMap<Integer, L2> tables = new LinkedHashMap<>(64, 0.75f, true);
 
@@ -63,6 +63,17 @@ final class ClusterMap {
         }
     }
 
+    /** Keeps at most {@code n} clean tables in memory (tests use small numbers). */
+    void cacheTables(int n) {
+        this.cacheTables = n;
+        evict();
+    }
+
+    /** Tables in memory now. */
+    int cachedTables() {
+        return tables.size();
+    }
+
     /** The L2 entry of guest cluster {@code gc}, 0 if its table is not allocated. */
     long entry(long gc) throws IOException {
         L2 t = table(l1Index(gc));
@@ -94,7 +105,7 @@ final class ClusterMap {
         tables.put(i, t);
         l1[i] = offset | COPIED;
         l1Dirty = true;
-        evict();
+        evict(i);
     }
 
     private int l1Index(long gc) {
@@ -127,17 +138,26 @@ final class ClusterMap {
         }
         t = new L2(off, e);
         tables.put(i, t);
-        evict();
+        evict(i);
         return t;
     }
 
     private void evict() {
+        evict(-1);
+    }
+
+    /**
+     * Drops the least recently used clean tables beyond the budget, never {@code keep} (the
+     * table the caller is about to use: dropping it would lose the caller's change).
+     */
+    private void evict(int keep) {
         if (tables.size() <= cacheTables) {
             return;
         }
         Iterator<Map.Entry<Integer, L2>> it = tables.entrySet().iterator();
         while (tables.size() > cacheTables && it.hasNext()) {
-            if (!it.next().getValue().dirty) {
+            Map.Entry<Integer, L2> e = it.next();
+            if (!e.getValue().dirty && e.getKey() != keep) {
                 it.remove();
             }
         }
@@ -181,6 +201,7 @@ final class ClusterMap {
             l1Dirty = false;
             any = true;
         }
+        evict();
         return any;
     }
 

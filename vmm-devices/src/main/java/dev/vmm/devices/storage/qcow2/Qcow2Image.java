@@ -550,6 +550,11 @@ public final class Qcow2Image implements BlockDevice {
         this.hook = h;
     }
 
+    /** The cluster mapping (tests: its cache). */
+    ClusterMap clusterMap() {
+        return map;
+    }
+
     /** Host clusters in use according to the refcounts (writable images only). */
     long usedClusters() throws IOException {
         return refcounts.usedClusters();

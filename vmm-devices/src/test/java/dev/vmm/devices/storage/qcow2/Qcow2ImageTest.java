@@ -155,6 +155,37 @@ class Qcow2ImageTest {
     }
 
     @Test
+    void aSmallL2CacheEvictsCleanTablesOnlyAndLosesNothing() throws IOException {
+        // 512-byte clusters: an L2 table maps 32 KiB, a 4 MiB disk has 128 of them
+        int size = 4 << 20;
+        Path f = dir.resolve("cache.qcow2");
+        Qcow2Image.create(f, size, Qcow2Image.CreateOptions.defaults().withClusterBits(9));
+        Random r = new Random(7);
+        byte[] model;
+        try (Qcow2Image img = Qcow2Image.open(f, true)) {
+            img.clusterMap().cacheTables(4);
+            Model m = new Model(img, new byte[size]);
+            for (int i = 0; i < 300; i++) {
+                int len = 1 + r.nextInt(3000);
+                m.fill(r.nextInt(size - len), len, i);
+                if (i % 50 == 49) {
+                    img.flush();
+                    assertTrue(img.clusterMap().cachedTables() <= 4 + 1,
+                            "clean tables are evicted: " + img.clusterMap().cachedTables());
+                }
+            }
+            assertArrayEquals(m.bytes, readAll(img));
+            assertTrue(img.clusterMap().cachedTables() <= 5);
+            model = m.bytes;
+        }
+        try (Qcow2Image img = Qcow2Image.open(f, false)) {
+            assertArrayEquals(model, readAll(img));
+        }
+        QemuTools.assumeInstalled();
+        assertQemuAgrees(f, model, dir);
+    }
+
+    @Test
     void allZeroWritesAllocateNothing() throws IOException {
         Path f = dir.resolve("z.qcow2");
         Qcow2Image.create(f, 1024 * 1024, Qcow2Image.CreateOptions.defaults());
