@@ -186,6 +186,29 @@ class Qcow2InteropTest {
     }
 
     @Test
+    void writesWithEveryRefcountWidth() throws IOException {
+        byte[] data = pattern();
+        Path src = raw(data, "src.raw");
+        for (int bits : new int[] {1, 2, 4, 8, 32, 64}) {
+            Path q = dir.resolve("rc" + bits + ".qcow2");
+            // small clusters: many refcount blocks and a table that must grow
+            convert(src, q, "-o", "refcount_bits=" + bits + ",cluster_size=4096");
+            byte[] model = data.clone();
+            try (Qcow2Image img = Qcow2Image.open(q, true)) {
+                assertEquals(Integer.numberOfTrailingZeros(bits), img.header().refcountOrder());
+                byte[] w = new byte[300_000];
+                Arrays.fill(w, (byte) bits);
+                for (int off : new int[] {200_000, 700_000, 3_000_000}) {
+                    img.write(off, w);
+                    System.arraycopy(w, 0, model, off, w.length);
+                }
+            }
+            assertArrayEquals(model, readAllOf(q), "refcount_bits=" + bits);
+            assertQemuAgrees(q, model, dir);
+        }
+    }
+
+    @Test
     void writesIntoVersion2AndQemuZeroClusters() throws IOException {
         byte[] data = pattern();
         Path v2 = dir.resolve("v2w.qcow2");
