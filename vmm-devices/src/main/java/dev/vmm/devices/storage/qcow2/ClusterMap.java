@@ -205,7 +205,7 @@ final class ClusterMap {
         return any;
     }
 
-    /** The host offsets of all L2 tables (for counting what the image holds). */
+    /** The L1 indices that have an L2 table (for counting what the image holds). */
     List<Integer> allocatedTables() {
         List<Integer> out = new ArrayList<>();
         for (int i = 0; i < l1.length; i++) {

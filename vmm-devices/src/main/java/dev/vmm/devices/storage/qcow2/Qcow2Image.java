@@ -555,11 +555,6 @@ public final class Qcow2Image implements BlockDevice {
         return map;
     }
 
-    /** Host clusters in use according to the refcounts (writable images only). */
-    long usedClusters() throws IOException {
-        return refcounts.usedClusters();
-    }
-
     /** Drops the image without flushing, as a crash would (tests only). */
     synchronized void abandon() throws IOException {
         abandonKeepingBacking();

@@ -317,21 +317,4 @@ final class Refcounts {
         }
         return true;
     }
-
-    /** Host clusters with a non-zero refcount, in the range the table covers. */
-    long usedClusters() throws IOException {
-        long used = 0;
-        long perBlock = 1L << blockBits;
-        for (int ti = 0; ti < table.length; ti++) {
-            if (block(ti, false) == null) {
-                continue;
-            }
-            for (long i = 0; i < perBlock; i++) {
-                if (get(((long) ti << blockBits) + i) != 0) {
-                    used++;
-                }
-            }
-        }
-        return used;
-    }
 }
