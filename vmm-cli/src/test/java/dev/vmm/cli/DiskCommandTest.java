@@ -118,6 +118,17 @@ class DiskCommandTest {
     }
 
     @Test
+    void theCommandsAreRegistered() {
+        assertEquals(0, vmm("--help"));
+        for (String c : new String[] {"disk", "export", "import"}) {
+            assertTrue(out.toString().lines().anyMatch(l -> l.strip().startsWith(c + " ")),
+                    c + " in:\n" + out);
+        }
+        assertEquals(0, vmm("disk", "convert", "--help"));
+        assertTrue(out.toString().contains("-O=raw|qcow2|vmdk"), out::toString);
+    }
+
+    @Test
     void progressBarDrawsInPlaceOncePerPercent() {
         StringWriter sw = new StringWriter();
         try (ProgressBar bar = new ProgressBar(new PrintWriter(sw), "converting", true)) {
