@@ -145,9 +145,10 @@ class Qcow2RefusalTest {
                 e.toString(), "1M");
         assertRefused(e, "extended L2 entries");
         Path d = dir.resolve("d.qcow2");
-        QemuTools.run("qemu-img", "create", "-f", "qcow2", "-o", "data_file=d.raw",
+        Path data = dir.resolve("d.raw"); // absolute: qemu-img would create it in the cwd
+        QemuTools.run("qemu-img", "create", "-f", "qcow2", "-o", "data_file=" + data,
                 d.toString(), "1M");
-        assertRefused(d, "uses an external data file (d.raw)");
+        assertRefused(d, "uses an external data file (" + data + ")");
         Path b = dir.resolve("b.qcow2");
         QemuTools.run("qemu-img", "create", "-f", "qcow2", "-u", "-b", "missing.raw", "-F",
                 "raw", b.toString(), "1M");
