@@ -1,11 +1,9 @@
 package dev.vmm.devices.appliance;
 
-import dev.vmm.devices.storage.vmdk.StreamOptimizedVmdk;
+import dev.vmm.devices.storage.BlockDevice;
+import dev.vmm.devices.storage.Progress;
 import dev.vmm.devices.storage.vmdk.VmdkImage;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -23,23 +21,25 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * OVA appliances: a ustar tar holding the {@code .ovf} descriptor first, then the disks as
- * streamOptimized VMDKs in the order of {@code References}, then the {@code .mf} manifest
- * ({@code SHA256(name)= hex} per file).
+ * OVA appliances: a ustar tar holding the {@code .ovf} descriptor first, then the files in the
+ * order of {@code References} (the disks as streamOptimized VMDKs, then a CD image, a kernel),
+ * then the {@code .mf} manifest ({@code SHA256(name)= hex} per file).
  *
- * <p>{@link #write} converts raw disk images to VMDK in a scratch directory beside the output,
- * writes the archive to a temporary file and renames it onto the target: a failure leaves
- * nothing behind. {@link #read} checks the archive (header checksums, regular files with plain
- * names only, sizes inside the file, the end-of-archive blocks), verifies every digest in the
- * manifest (SHA-256 or SHA-1) before using anything, parses the OVF, and extracts the disks; a
- * refusal names the file at fault and leaves no extracted file behind.
+ * <p>{@link #write} ({@link OvaWriter}) converts the disks to VMDK in a scratch directory beside
+ * the output, writes the archive to a temporary file and renames it onto the target: a failure
+ * leaves nothing behind. {@link #read} checks the archive (header checksums, regular files with
+ * plain names only, sizes inside the file, the end-of-archive blocks), verifies every digest in
+ * the manifest (SHA-256 or SHA-1) before using anything, parses the OVF, checks that every file
+ * it references is there with its declared size, and extracts them (disks must be VMDKs within
+ * their declared capacity); a refusal names the file at fault and leaves no extracted file
+ * behind. Archives laid out differently (the manifest second, as VirtualBox writes them; GNU
+ * tar headers) are read as well.
  */
 public final class Ova {
     private static final Logger LOG = LoggerFactory.getLogger(Ova.class);
@@ -55,97 +55,46 @@ public final class Ova {
      *
      * @param descriptor the parsed OVF
      * @param disks      the extracted VMDK files, in the order of {@code descriptor.disks()}
+     * @param files      every extracted file (disks, CD image, kernel, initrd) by its name in
+     *                   the OVA
      */
-    public record Imported(OvfDescriptor descriptor, List<Path> disks) {
+    public record Imported(OvfDescriptor descriptor, List<Path> disks, Map<String, Path> files) {
         public Imported {
             disks = List.copyOf(disks);
+            files = Map.copyOf(files);
         }
     }
 
     /**
      * Writes an OVA at {@code out} for the machine described by {@code vm} (to which the disks
-     * are added as {@code <name>-disk<n>.vmdk}) with the raw disk images {@code rawDisks}.
-     * Returns the descriptor written.
+     * are added as {@code <name>-disk<n>.vmdk}) with the raw disk images {@code rawDisks} and a
+     * SHA-256 manifest. Returns the descriptor written.
      */
     public static OvfDescriptor write(OvfDescriptor.Builder vm, List<Path> rawDisks, Path out)
             throws IOException {
-        Path target = out.toAbsolutePath();
-        String base = target.getFileName().toString().replaceFirst("(?i)\\.ova$", "");
-        Ustar.checkName(base + ".ovf");
-        Path scratch = Files.createTempDirectory(target.getParent(), ".ova-scratch-");
-        Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp-"
-                + Long.toHexString(ThreadLocalRandom.current().nextLong()));
-        boolean done = false;
-        try {
-            List<Path> vmdks = new ArrayList<>();
-            for (int i = 0; i < rawDisks.size(); i++) {
-                String href = vm.name() + "-disk" + (i + 1) + ".vmdk";
-                Ustar.checkName(href);
-                Path vmdk = scratch.resolve(href);
-                StreamOptimizedVmdk.write(rawDisks.get(i), vmdk);
-                long capacity;
-                try (VmdkImage img = VmdkImage.open(vmdk)) {
-                    capacity = img.sizeBytes();
-                }
-                vm.disk(href, capacity, Files.size(vmdk));
-                vmdks.add(vmdk);
-            }
-            OvfDescriptor d = vm.build();
-            byte[] ovf = d.toXml();
-            long now = System.currentTimeMillis() / 1000;
-            StringBuilder mf = new StringBuilder();
-            try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(tmp,
-                    StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), 1 << 16)) {
-                String ovfName = base + ".ovf";
-                os.write(Ustar.header(ovfName, ovf.length, now));
-                os.write(ovf);
-                Ustar.pad(os, ovf.length);
-                mf.append(manifestLine(ovfName, sha256(ovf)));
-                for (int i = 0; i < vmdks.size(); i++) {
-                    Path v = vmdks.get(i);
-                    String href = d.disks().get(i).href();
-                    long size = Files.size(v);
-                    os.write(Ustar.header(href, size, now));
-                    MessageDigest md = digest("SHA-256");
-                    try (InputStream in = Files.newInputStream(v)) {
-                        byte[] buf = new byte[1 << 16];
-                        long copied = 0;
-                        for (int n; (n = in.read(buf)) > 0; ) {
-                            os.write(buf, 0, n);
-                            md.update(buf, 0, n);
-                            copied += n;
-                        }
-                        if (copied != size) {
-                            throw new IOException(v + ": changed while being archived");
-                        }
-                    }
-                    Ustar.pad(os, size);
-                    mf.append(manifestLine(href, md.digest()));
-                }
-                byte[] mfBytes = mf.toString().getBytes(StandardCharsets.US_ASCII);
-                os.write(Ustar.header(base + ".mf", mfBytes.length, now));
-                os.write(mfBytes);
-                Ustar.pad(os, mfBytes.length);
-                Ustar.end(os);
-            }
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ch.force(true);
-            }
-            moveInto(tmp, target);
-            done = true;
-            LOG.info("exported appliance {} with {} disk(s) to {}", d.name(), vmdks.size(),
-                    target);
-            return d;
-        } finally {
-            if (!done) {
-                Files.deleteIfExists(tmp);
-            }
-            deleteTree(scratch);
+        List<OvaWriter.DiskSource> disks = new ArrayList<>();
+        for (Path p : rawDisks) {
+            disks.add(OvaWriter.of(p));
         }
+        return OvaWriter.write(vm, disks, Map.of(), out, "SHA256", Progress.NONE);
     }
 
-    private static String manifestLine(String name, byte[] digest) {
-        return "SHA256(" + name + ")= " + HexFormat.of().formatHex(digest) + "\n";
+    /**
+     * Writes an OVA at {@code out}: the disks {@code disks} (any format, converted to
+     * streamOptimized VMDK as {@code <name>-disk<n>.vmdk}), the files {@code extraFiles} (by
+     * their name in the OVA; {@code vm} must already list them, e.g. through
+     * {@link OvfDescriptor.Builder#cdrom}), and a manifest with {@code manifestAlgorithm}
+     * ("sha256" or "sha1") digests. {@code progress} follows the bytes of the disks read.
+     */
+    public static OvfDescriptor write(OvfDescriptor.Builder vm, List<? extends BlockDevice> disks,
+                                      Map<String, Path> extraFiles, Path out,
+                                      String manifestAlgorithm, Progress progress)
+            throws IOException {
+        List<OvaWriter.DiskSource> sources = new ArrayList<>();
+        for (BlockDevice d : disks) {
+            sources.add(OvaWriter.of(d));
+        }
+        return OvaWriter.write(vm, sources, extraFiles, out, manifestAlgorithm, progress);
     }
 
     /** A file inside the archive: where its data starts and its digests. */
@@ -247,19 +196,24 @@ public final class Ova {
             }
             verifyManifest(mf, mfName, entries, where);
 
-            OvfDescriptor d = OvfDescriptor.parse(ovf);
+            OvfDescriptor d;
+            try {
+                d = OvfDescriptor.parse(ovf);
+            } catch (IOException e) {
+                throw new IOException(where + ": " + ovfName + ": " + e.getMessage(), e);
+            }
             LOG.debug("{}: descriptor {} verified", where, ovfName);
-            for (OvfDescriptor.Disk disk : d.disks()) {
-                Entry e = entries.get(disk.href());
+            for (OvfDescriptor.FileRef f : d.files()) {
+                Entry e = entries.get(f.href());
                 if (e == null) {
-                    throw new IOException(where + ": the OVF references " + disk.href()
+                    throw new IOException(where + ": the OVF references " + f.href()
                             + " which is not in the archive");
                 }
-                if (disk.fileSize() >= 0 && disk.fileSize() != e.size()) {
-                    throw new IOException(where + ": " + disk.href() + " is " + e.size()
-                            + " bytes, the OVF declares " + disk.fileSize());
+                if (f.size() >= 0 && f.size() != e.size()) {
+                    throw new IOException(where + ": " + f.href() + " is " + e.size()
+                            + " bytes, the OVF declares " + f.size());
                 }
-                Ustar.checkName(disk.href());
+                Ustar.checkName(f.href());
             }
             return extract(ch, d, entries, destDir, where);
         }
@@ -269,63 +223,84 @@ public final class Ova {
                                     Path destDir, String where) throws IOException {
         Files.createDirectories(destDir);
         List<Path> made = new ArrayList<>();
+        Map<String, Path> files = new LinkedHashMap<>();
         boolean ok = false;
         try {
-            for (OvfDescriptor.Disk disk : d.disks()) {
-                Entry e = entries.get(disk.href());
-                Path target = destDir.resolve(disk.href());
+            for (OvfDescriptor.FileRef f : d.files()) {
+                Entry e = entries.get(f.href());
+                Path target = destDir.resolve(f.href());
                 if (Files.exists(target) || made.contains(target)) {
                     throw new IOException(where + ": " + target + " already exists");
                 }
-                Path tmp = destDir.resolve("." + disk.href() + ".part");
+                Path tmp = destDir.resolve("." + f.href() + ".part");
                 made.add(tmp);
-                MessageDigest md = digest("SHA-256");
-                try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW,
-                        StandardOpenOption.WRITE)) {
-                    ByteBuffer buf = ByteBuffer.allocate(1 << 16);
-                    long done = 0;
-                    while (done < e.size()) {
-                        buf.clear().limit((int) Math.min(buf.capacity(), e.size() - done));
-                        int n = ch.read(buf, e.offset() + done);
-                        if (n <= 0) {
-                            throw new IOException(where + ": truncated archive in " + e.name());
-                        }
-                        md.update(buf.array(), 0, n);
-                        buf.flip();
-                        while (buf.hasRemaining()) {
-                            out.write(buf);
-                        }
-                        done += n;
+                copyOut(ch, e, tmp, where);
+                for (OvfDescriptor.Disk disk : d.disks()) {
+                    if (disk.href().equals(f.href())) {
+                        checkDisk(tmp, disk, where);
                     }
-                    out.force(true);
-                }
-                if (!MessageDigest.isEqual(md.digest(), e.sha256())) {
-                    throw new IOException(where + ": " + e.name()
-                            + " changed while being extracted");
-                }
-                try (VmdkImage img = VmdkImage.open(tmp)) {
-                    if (img.sizeBytes() > disk.capacityBytes()) {
-                        throw new IOException(where + ": disk " + disk.href() + " holds "
-                                + img.sizeBytes() + " bytes, more than its declared capacity "
-                                + disk.capacityBytes());
-                    }
-                } catch (IOException ex) {
-                    throw new IOException(where + ": disk " + disk.href() + ": "
-                            + ex.getMessage(), ex);
                 }
                 moveInto(tmp, target);
                 made.set(made.size() - 1, target);
+                files.put(f.href(), target);
+            }
+            List<Path> disks = new ArrayList<>();
+            for (OvfDescriptor.Disk disk : d.disks()) {
+                disks.add(files.get(disk.href()));
             }
             ok = true;
             LOG.info("{}: imported {} with {} disk(s) into {}", where, d.name(),
                     d.disks().size(), destDir);
-            return new Imported(d, made);
+            return new Imported(d, disks, files);
         } finally {
             if (!ok) {
                 for (Path p : made) {
                     Files.deleteIfExists(p);
                 }
             }
+        }
+    }
+
+    /** Copies an entry's data out of the archive, checking it against the verified digest. */
+    private static void copyOut(FileChannel ch, Entry e, Path tmp, String where)
+            throws IOException {
+        MessageDigest md = digest("SHA-256");
+        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.WRITE)) {
+            ByteBuffer buf = ByteBuffer.allocate(1 << 16);
+            long done = 0;
+            while (done < e.size()) {
+                buf.clear().limit((int) Math.min(buf.capacity(), e.size() - done));
+                int n = ch.read(buf, e.offset() + done);
+                if (n <= 0) {
+                    throw new IOException(where + ": truncated archive in " + e.name());
+                }
+                md.update(buf.array(), 0, n);
+                buf.flip();
+                while (buf.hasRemaining()) {
+                    out.write(buf);
+                }
+                done += n;
+            }
+            out.force(true);
+        }
+        if (!MessageDigest.isEqual(md.digest(), e.sha256())) {
+            throw new IOException(where + ": " + e.name() + " changed while being extracted");
+        }
+    }
+
+    /** The extracted disk must be a readable VMDK no larger than its declared capacity. */
+    private static void checkDisk(Path vmdk, OvfDescriptor.Disk disk, String where)
+            throws IOException {
+        long size;
+        try (VmdkImage img = VmdkImage.open(vmdk)) {
+            size = img.sizeBytes();
+        } catch (IOException ex) {
+            throw new IOException(where + ": disk " + disk.href() + ": " + ex.getMessage(), ex);
+        }
+        if (size > disk.capacityBytes()) {
+            throw new IOException(where + ": disk " + disk.href() + " holds " + size
+                    + " bytes, more than its declared capacity " + disk.capacityBytes());
         }
     }
 
@@ -418,7 +393,7 @@ public final class Ova {
         }
     }
 
-    private static MessageDigest digest(String alg) {
+    static MessageDigest digest(String alg) {
         try {
             return MessageDigest.getInstance(alg);
         } catch (NoSuchAlgorithmException e) {
@@ -426,11 +401,7 @@ public final class Ova {
         }
     }
 
-    private static byte[] sha256(byte[] b) {
-        return digest("SHA-256").digest(b);
-    }
-
-    private static void moveInto(Path tmp, Path target) throws IOException {
+    static void moveInto(Path tmp, Path target) throws IOException {
         try {
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE,
                     StandardCopyOption.REPLACE_EXISTING);
@@ -439,7 +410,7 @@ public final class Ova {
         }
     }
 
-    private static void deleteTree(Path dir) throws IOException {
+    static void deleteTree(Path dir) throws IOException {
         if (!Files.exists(dir)) {
             return;
         }

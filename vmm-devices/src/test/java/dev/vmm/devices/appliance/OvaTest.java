@@ -144,7 +144,8 @@ class OvaTest {
                 "VirtualSystemType").item(0).getTextContent());
 
         NodeList items = doc.getElementsByTagNameNS(OVF, "Item");
-        String ideId = null;
+        java.util.Map<String, String> ideAddress = new java.util.HashMap<>();
+        List<String> diskSlots = new ArrayList<>();
         List<Integer> types = new ArrayList<>();
         for (int i = 0; i < items.getLength(); i++) {
             Element it = (Element) items.item(i);
@@ -156,20 +157,26 @@ class OvaTest {
                     assertEquals("768", rasd(it, "VirtualQuantity"));
                     assertEquals("byte * 2^20", rasd(it, "AllocationUnits"));
                 }
-                case 5 -> ideId = rasd(it, "InstanceID");
+                case 5 -> {
+                    assertEquals("PIIX4", rasd(it, "ResourceSubType"));
+                    ideAddress.put(rasd(it, "InstanceID"), rasd(it, "Address"));
+                }
                 case 10 -> {
                     assertEquals("E1000", rasd(it, "ResourceSubType"));
                     assertEquals("bridged", rasd(it, "Connection"));
                 }
                 case 17 -> {
-                    assertEquals(ideId, rasd(it, "Parent"));
                     assertTrue(rasd(it, "HostResource").startsWith("ovf:/disk/vmdisk"));
                     assertNotNull(rasd(it, "AddressOnParent"));
+                    diskSlots.add(ideAddress.get(rasd(it, "Parent")) + ":"
+                            + rasd(it, "AddressOnParent"));
                 }
                 default -> throw new AssertionError("unexpected ResourceType " + type);
             }
         }
-        assertEquals(List.of(3, 4, 5, 10, 17, 17), types);
+        assertEquals(List.of(3, 4, 5, 5, 10, 17, 17), types);
+        // primary master and primary slave (the secondary master is the CD's place)
+        assertEquals(List.of("0:0", "0:1"), diskSlots);
 
         if (tool("xmllint", "--version")) {
             Path ovfFile = dir.resolve("check.ovf");

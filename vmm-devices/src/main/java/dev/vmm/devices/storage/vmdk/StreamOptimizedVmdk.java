@@ -1,6 +1,7 @@
 package dev.vmm.devices.storage.vmdk;
 
 import dev.vmm.devices.storage.BlockDevice;
+import dev.vmm.devices.storage.Progress;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -166,17 +167,22 @@ public final class StreamOptimizedVmdk {
                     }
                     offset += n;
                 }
-            }, (size + SECTOR - 1) / SECTOR, out);
+            }, (size + SECTOR - 1) / SECTOR, out, Progress.NONE);
         }
     }
 
     /** Writes the contents of {@code source} as a streamOptimized VMDK at {@code out}. */
     public static void write(BlockDevice source, Path out) throws IOException {
+        write(source, out, Progress.NONE);
+    }
+
+    /** As {@link #write(BlockDevice, Path)}, reporting the bytes of {@code source} read. */
+    public static void write(BlockDevice source, Path out, Progress progress) throws IOException {
         if (source.sizeBytes() % SECTOR != 0 || source.sizeBytes() == 0) {
             throw new IOException(source.name() + ": size " + source.sizeBytes()
                     + " is not a non-zero multiple of 512");
         }
-        write(source::read, source.sizeBytes() / SECTOR, out);
+        write(source::read, source.sizeBytes() / SECTOR, out, progress);
     }
 
     /** Reads source bytes at an offset into a buffer (from position to limit). */
@@ -185,7 +191,8 @@ public final class StreamOptimizedVmdk {
         void read(long offset, ByteBuffer dst) throws IOException;
     }
 
-    private static void write(Source src, long capacitySectors, Path out) throws IOException {
+    private static void write(Source src, long capacitySectors, Path out, Progress progress)
+            throws IOException {
         Path target = out.toAbsolutePath();
         Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp-"
                 + Long.toHexString(ThreadLocalRandom.current().nextLong()));
@@ -193,7 +200,8 @@ public final class StreamOptimizedVmdk {
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW,
                     StandardOpenOption.WRITE)) {
-                new Writer(ch, src, capacitySectors, target.getFileName().toString()).run();
+                new Writer(ch, src, capacitySectors, target.getFileName().toString(), progress)
+                        .run();
                 ch.force(true);
             }
             try {
@@ -240,16 +248,18 @@ public final class StreamOptimizedVmdk {
         private final Source src;
         private final long capacity;
         private final String fileName;
+        private final Progress progress;
         private final Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION);
         private final byte[] grain = new byte[GRAIN_BYTES];
         private byte[] compressed = new byte[GRAIN_BYTES + 1024];
         private long pos;
 
-        Writer(FileChannel ch, Source src, long capacity, String fileName) {
+        Writer(FileChannel ch, Source src, long capacity, String fileName, Progress progress) {
             this.ch = ch;
             this.src = src;
             this.capacity = capacity;
             this.fileName = fileName;
+            this.progress = progress;
         }
 
         void run() throws IOException {
@@ -285,6 +295,7 @@ public final class StreamOptimizedVmdk {
                     int bytes = (int) (Math.min(GRAIN_SECTORS, capacity - lba) * SECTOR);
                     Arrays.fill(grain, bytes, GRAIN_BYTES, (byte) 0);
                     src.read(lba * SECTOR, ByteBuffer.wrap(grain, 0, bytes));
+                    progress.update(lba * SECTOR + bytes, capacity * SECTOR);
                     if (allZero(grain)) {
                         continue;
                     }

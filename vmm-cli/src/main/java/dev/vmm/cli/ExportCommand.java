@@ -1,0 +1,69 @@
+package dev.vmm.cli;
+
+import dev.vmm.cli.appliance.ApplianceExport;
+import dev.vmm.cli.appliance.FileVmStore;
+import dev.vmm.cli.appliance.VmStore;
+import dev.vmm.devices.appliance.OvfDescriptor;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code vmm export NAME -o NAME.ova}: a VM as an OVA that other hypervisors import. */
+@Command(
+        name = "export",
+        mixinStandardHelpOptions = true,
+        description = {"Exports a VM as an OVA appliance (OVF descriptor, streamOptimized VMDK"
+                + " disks, manifest).",
+            "Example: vmm export web -o web.ova --ovf-version 2.0"},
+        sortOptions = false)
+public final class ExportCommand implements Callable<Integer> {
+    private final VmStore store;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Parameters(paramLabel = "NAME", description = "The VM to export.")
+    private String name;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE",
+            description = "The OVA to write (default: NAME.ova).")
+    private Path output;
+
+    @Option(names = "--ovf-version", paramLabel = "1.0|2.0", defaultValue = "1.0",
+            description = "OVF version of the descriptor (default: ${DEFAULT-VALUE}).")
+    private String ovfVersion;
+
+    @Option(names = "--manifest", paramLabel = "sha256|sha1", defaultValue = "sha256",
+            description = "Digest of the manifest (default: ${DEFAULT-VALUE}).")
+    private String manifest;
+
+    public ExportCommand() {
+        this(FileVmStore.fromEnvironment());
+    }
+
+    ExportCommand(VmStore store) {
+        this.store = store;
+    }
+
+    @Override
+    public Integer call() {
+        PrintWriter err = spec.commandLine().getErr();
+        Path out = output != null ? output : Path.of(name + ".ova");
+        try (ProgressBar bar = ProgressBar.onTerminal(err, "exporting")) {
+            OvfDescriptor d = ApplianceExport.export(store, name, out, ovfVersion, manifest, bar);
+            bar.finish();
+            spec.commandLine().getOut().println("exported " + d.name() + " to " + out + " ("
+                    + d.disks().size() + " disk(s), OVF " + d.ovfVersion() + ")");
+            return 0;
+        } catch (IOException e) {
+            err.println("vmm export: " + e.getMessage());
+            return DiskCommand.EXIT_FAILED;
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package dev.vmm.cli;
+
+import dev.vmm.cli.appliance.ApplianceImport;
+import dev.vmm.cli.appliance.FileVmStore;
+import dev.vmm.cli.appliance.VmDefinition;
+import dev.vmm.cli.appliance.VmStore;
+import dev.vmm.devices.storage.formats.DiskFormat;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code vmm import FILE.ova [--name NAME]}: an OVA (ours, VirtualBox's) as a new VM. */
+@Command(
+        name = "import",
+        mixinStandardHelpOptions = true,
+        description = {"Imports an OVA appliance as a new VM: verifies every digest of its"
+                + " manifest first, converts its disks, creates the VM definition.",
+            "A refused or failed import leaves nothing behind."},
+        sortOptions = false)
+public final class ImportCommand implements Callable<Integer> {
+    private final VmStore store;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Parameters(paramLabel = "FILE", description = "The OVA to import.")
+    private Path ova;
+
+    @Option(names = "--name", paramLabel = "NAME",
+            description = "Name of the new VM (default: the appliance's name).")
+    private String name;
+
+    @Option(names = "--disk-format", paramLabel = "qcow2|raw", defaultValue = "qcow2",
+            description = "Format of the imported disks (default: ${DEFAULT-VALUE}).")
+    private String diskFormat;
+
+    public ImportCommand() {
+        this(FileVmStore.fromEnvironment());
+    }
+
+    ImportCommand(VmStore store) {
+        this.store = store;
+    }
+
+    @Override
+    public Integer call() {
+        PrintWriter err = spec.commandLine().getErr();
+        try (ProgressBar bar = ProgressBar.onTerminal(err, "importing")) {
+            VmDefinition vm = ApplianceImport.importOva(store, ova, name,
+                    DiskFormat.parse(diskFormat), bar);
+            bar.finish();
+            spec.commandLine().getOut().println("imported " + vm.name() + ": " + vm.cpus()
+                    + " CPU(s), " + vm.memoryMiB() + " MiB, " + vm.disks().size() + " disk(s)"
+                    + (vm.cdrom() != null ? ", CD image" : "")
+                    + (vm.kernel() != null ? ", kernel" : ""));
+            return 0;
+        } catch (IOException e) {
+            err.println("vmm import: " + e.getMessage());
+            return DiskCommand.EXIT_FAILED;
+        }
+    }
+}

@@ -1,0 +1,87 @@
+package dev.vmm.cli.appliance;
+
+import dev.vmm.devices.appliance.Ova;
+import dev.vmm.devices.appliance.OvfDescriptor;
+import dev.vmm.devices.storage.BlockDevice;
+import dev.vmm.devices.storage.Progress;
+import dev.vmm.devices.storage.formats.DiskImages;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Exports a VM definition as an OVA. The mapping to OVF: CPUs (RASD 3), memory (4, in
+ * {@code byte * 2^20}), two PIIX4 IDE controllers (5), an E1000 Ethernet adapter on the "NAT"
+ * network (10), the CD drive (15) on the secondary master carrying the CD image, the disks (17)
+ * on the primary master, primary slave and secondary slave as streamOptimized VMDKs; a kernel,
+ * initrd and command line go into vmm's own {@code BootSection} (ovf:required="false", ignored
+ * by other hypervisors) with the files in the OVA.
+ */
+public final class ApplianceExport {
+    private ApplianceExport() {
+    }
+
+    /**
+     * Writes the VM {@code name} of {@code store} to {@code out}.
+     *
+     * @param ovfVersion "1.0" or "2.0"
+     * @param manifest   "sha256" or "sha1"
+     */
+    public static OvfDescriptor export(VmStore store, String name, Path out, String ovfVersion,
+                                       String manifest, Progress progress) throws IOException {
+        VmDefinition vm = store.find(name).orElseThrow(
+                () -> new IOException("no VM named " + name));
+        if (!ovfVersion.equals("1.0") && !ovfVersion.equals("2.0")) {
+            throw new IOException("OVF version " + ovfVersion + ": 1.0 or 2.0");
+        }
+        if (vm.disks().size() > OvfDescriptor.MAX_DISKS) {
+            throw new IOException("VM " + name + " has " + vm.disks().size() + " disks; an OVA"
+                    + " holds at most " + OvfDescriptor.MAX_DISKS + " (IDE, beside the CD)");
+        }
+        OvfDescriptor.Builder b = OvfDescriptor.builder(vm.name()).ovfVersion(ovfVersion)
+                .cpus(vm.cpus()).memoryMiB(vm.memoryMiB()).network("NAT");
+        if (vm.kernel() != null) {
+            b.os(OvfDescriptor.OS_LINUX, "Linux");
+        } else {
+            b.os(OvfDescriptor.OS_OTHER, "Other");
+        }
+        Map<String, Path> extra = new LinkedHashMap<>();
+        if (vm.cdrom() != null) {
+            String href = vm.name() + "-cdrom.iso";
+            b.cdrom(href, size(vm.cdrom(), "CD image"));
+            extra.put(href, vm.cdrom());
+        }
+        if (vm.kernel() != null) {
+            String k = vm.name() + "-kernel";
+            String i = vm.initrd() == null ? null : vm.name() + "-initrd";
+            b.boot(k, size(vm.kernel(), "kernel"), i,
+                    i == null ? 0 : size(vm.initrd(), "initrd"), vm.append());
+            extra.put(k, vm.kernel());
+            if (i != null) {
+                extra.put(i, vm.initrd());
+            }
+        }
+        List<BlockDevice> disks = new ArrayList<>();
+        try {
+            for (Path p : vm.disks()) {
+                disks.add(DiskImages.openReadOnly(p));
+            }
+            return Ova.write(b, disks, extra, out, manifest, progress);
+        } finally {
+            for (BlockDevice d : disks) {
+                d.close();
+            }
+        }
+    }
+
+    private static long size(Path p, String what) throws IOException {
+        if (!Files.isRegularFile(p)) {
+            throw new IOException(what + " " + p + ": no such file");
+        }
+        return Files.size(p);
+    }
+}
