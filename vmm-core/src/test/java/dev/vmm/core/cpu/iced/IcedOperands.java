@@ -108,6 +108,8 @@ final class IcedOperands {
                 case Operand.A -> "fb" + i.osize * 8 + ":" + hex(i.imm2) + ":" + hex(i.imm);
                 case Operand.X -> "str:" + SREG[i.seg] + ":" + (i.asize == 2 ? "si" : "esi") + ":" + w;
                 case Operand.Y -> "str:es:" + (i.asize == 2 ? "di" : "edi") + ":" + w;
+                case Operand.ST -> "r:st0";
+                case Operand.STI -> "r:st" + i.rm;
                 default -> "?kind" + s.kind();
             });
         }
