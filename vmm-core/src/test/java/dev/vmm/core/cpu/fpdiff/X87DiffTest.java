@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class X87DiffTest {
     private static final Logger LOG = LoggerFactory.getLogger(X87DiffTest.class);
-    static final int DEFAULT_CASES = 40_000;
+    static final int DEFAULT_CASES = 30_000;
     private static final int MAX_REPORTS = 3;
 
     private FpDiffRunner runner;

@@ -308,7 +308,7 @@ final class X87Forms {
                     b.putShort(0, (short) fcw(r));
                 }
                 if (r.nextBoolean()) {
-                    b.putShort(step, (short) (b.getShort(step) & 0x7F7F));
+                    b.putShort(step, (short) (b.getShort(step) & 0x7F7F));  // else ES and B as they come
                 }
                 int regs = o16 ? 14 : 28;
                 for (int k = 0; k < 8 && size > regs; k++) {
