@@ -53,7 +53,10 @@ final class X87 {
         f.fdp = off;
     }
 
-    /** The softfloat environment for the current control word, flags and C1 cleared. */
+    /**
+     * The softfloat environment for the current control word, flags and C1 cleared, with the x87 unmasked
+     * overflow/underflow responses as the control word asks ({@link #deliver} turns them off again).
+     */
     static FpEnv env(Fpu f) {
         FpEnv x = f.env;
         x.controlWord(f.fcw);
@@ -70,6 +73,8 @@ final class X87 {
      * or UE when the destination is memory (then C1 is cleared and PE is not reported).
      */
     static boolean deliver(Fpu f, FpEnv x, boolean toMemory) {
+        x.ueUnmasked = false;   // the scratch environment is shared with the SSE instructions
+        x.oeUnmasked = false;
         int fl = x.flags & 0x3F;
         int unmasked = fl & ~f.fcw & 0x3F;
         int sw = f.fsw & ~C1;

@@ -105,12 +105,15 @@ public final class FpEnv {
     long rSig;
 
     /**
-     * Loads rounding mode, DAZ and FTZ from an MXCSR value (flags and masks are ignored).
+     * Loads rounding mode, DAZ and FTZ from an MXCSR value (flags and masks are ignored) and turns the x87-only
+     * {@link #ueUnmasked}/{@link #oeUnmasked} responses off.
      *
      * @param mxcsr the MXCSR image
      * @return this
      */
     public FpEnv mxcsr(int mxcsr) {
+        ueUnmasked = false;
+        oeUnmasked = false;
         rc = (mxcsr >>> 13) & 3;
         daz = (mxcsr & 0x40) != 0;
         ftz = (mxcsr & 0x8000) != 0;

@@ -456,6 +456,21 @@ class X87SystemTest {
         }
     }
 
+    @Test
+    void theUnmaskedOverflowResponseDoesNotLeakIntoTheScratchEnvironmentSseShares() {
+        int[] code = asm()
+                .b(0xDB, 0xE3, 0xD9, 0x2E)     // fninit ; fldcw [esi]   (0360h: OM and UM unmasked)
+                .b(0xD9, 0xE8, 0xD8, 0xC8)     // fld1 ; fmul st, st(0)
+                .b(HLT).build();
+        try (CpuFixture f = flatFpu(code)) {
+            f.mem.write16(DATA, 0x0360);
+            run(f);
+            assertNoFault(f);
+            assertFalse(f.cpu.fpu.env.ueUnmasked);
+            assertFalse(f.cpu.fpu.env.oeUnmasked);
+        }
+    }
+
     // ---- FISTTP and CPUID ---------------------------------------------------------------------------------------
 
     /**
