@@ -402,6 +402,13 @@ final class FpCore {
             long n = roundAt(x, e - p + 1, x.rc);
             tiny = !(x.carry || (p < 64 && n == 1L << p));
         }
+        if (tiny && x.ueUnmasked) {
+            if (bias == EXT_BIAS) {
+                wrapped(x, p, bias, UE, FpEnv.WRAP);
+                return;
+            }
+            x.flags |= UE;
+        }
         if (tiny && ftz) {
             x.flags |= UE | PE;
             x.c1 = false;
@@ -428,6 +435,10 @@ final class FpCore {
         } else if (Long.compareUnsigned(n, top) >= 0) {
             int be = q + p - 1 + bias;
             if (be > 2 * bias) {
+                if (x.oeUnmasked && bias == EXT_BIAS) {
+                    wrapped(x, p, bias, OE, -FpEnv.WRAP);
+                    return;
+                }
                 overflow(x, p, bias);
                 return;
             }
@@ -435,6 +446,26 @@ final class FpCore {
         } else {
             x.rExp = 0;
         }
+        x.rSig = n;
+    }
+
+    /**
+     * The x87 unmasked overflow/underflow response: the intermediate rounded to p bits with an unbounded
+     * exponent, which is then adjusted by {@code adjust} (the exception flag is raised even if exact).
+     */
+    private static void wrapped(FpEnv x, int p, int bias, int flag, int adjust) {
+        int q = x.ze - p + 1;
+        long n = roundAt(x, q, x.rc);
+        if (x.carry) {
+            n = Long.MIN_VALUE;
+            q++;
+        } else if (p < 64 && n == 1L << p) {
+            n >>>= 1;
+            q++;
+        }
+        x.c1 = x.up;
+        x.flags |= x.inexact ? flag | PE : flag;
+        x.rExp = (q + p - 1 + bias + adjust) & 0x7FFF;
         x.rSig = n;
     }
 

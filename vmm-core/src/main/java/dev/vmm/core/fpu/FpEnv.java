@@ -61,6 +61,21 @@ public final class FpEnv {
     public boolean daz;
     /** SSE flush-to-zero: tiny binary32/64 results become signed zero with UE and PE. */
     public boolean ftz;
+    /**
+     * x87 only: the underflow exception is unmasked (control word UM = 0). Underflow is then reported for every
+     * tiny result, exact or not, and an extended-precision result is not denormalized but rounded to
+     * {@link #pc} bits with its exponent increased by {@link #WRAP} (the unmasked
+     * response of SDM vol. 1, 8.5.5). Binary32/64 results keep the masked value (the x87 stores none of them).
+     */
+    public boolean ueUnmasked;
+    /**
+     * x87 only: the overflow exception is unmasked (OM = 0): an extended-precision result that overflows is
+     * rounded to {@link #pc} bits with its exponent decreased by {@link #WRAP} instead of becoming infinity or
+     * the largest finite value (SDM vol. 1, 8.5.4).
+     */
+    public boolean oeUnmasked;
+    /** Exponent adjustment of the x87 unmasked overflow and underflow responses: 3 * 2^13. */
+    public static final int WRAP = 0x6000;
     /** Accumulated exception flags ({@link #IE} .. {@link #PE}). */
     public int flags;
     /** x87 C1 after the last rounding operation: true if the result was rounded up in magnitude. */
@@ -90,12 +105,15 @@ public final class FpEnv {
     long rSig;
 
     /**
-     * Loads rounding mode, DAZ and FTZ from an MXCSR value (flags and masks are ignored).
+     * Loads rounding mode, DAZ and FTZ from an MXCSR value (flags and masks are ignored) and turns the x87-only
+     * {@link #ueUnmasked}/{@link #oeUnmasked} responses off.
      *
      * @param mxcsr the MXCSR image
      * @return this
      */
     public FpEnv mxcsr(int mxcsr) {
+        ueUnmasked = false;
+        oeUnmasked = false;
         rc = (mxcsr >>> 13) & 3;
         daz = (mxcsr & 0x40) != 0;
         ftz = (mxcsr & 0x8000) != 0;

@@ -14,6 +14,7 @@ import dev.vmm.devices.debug.DebugConsole;
 import dev.vmm.devices.debug.DebugExit;
 import dev.vmm.devices.hpet.Hpet;
 import dev.vmm.devices.ide.IdeController;
+import dev.vmm.devices.pci.FerrLatch;
 import dev.vmm.devices.pci.I440fxHostBridge;
 import dev.vmm.devices.pci.PciBus;
 import dev.vmm.devices.pci.PciVga;
@@ -108,6 +109,7 @@ public final class PcBoard implements AutoCloseable {
     private PciBus pci;
     private Piix3IsaBridge isaBridge;
     private IdeController ide;
+    private FerrLatch ferr;
     private AcpiPm pm;
     private volatile ExitKind pending;
     private volatile int pendingStatus;
@@ -127,6 +129,7 @@ public final class PcBoard implements AutoCloseable {
         attachSerialPorts();
         attachVga();
         attachPci();
+        attachCoprocessorError();
         attachIde();
         attachAcpi();
         attachDebugDevices();
@@ -235,6 +238,13 @@ public final class PcBoard implements AutoCloseable {
         if (vgaRom != null) {
             pci.add(VGA_DEVICE, 0, new PciVga(memory, vgaRom));
         }
+    }
+
+    /** FERR# raises IRQ13 through the PIIX3's latch; a write to port F0h clears it. */
+    private void attachCoprocessorError() {
+        ferr = new FerrLatch(isaIrq[13].newInput());
+        ferr.attach(io);
+        cpu.setFerr(ferr.ferrInput());
     }
 
     private void attachIde() {
@@ -370,6 +380,10 @@ public final class PcBoard implements AutoCloseable {
 
     public AcpiPm acpi() {
         return pm;
+    }
+
+    public FerrLatch coprocessorError() {
+        return ferr;
     }
 
     /** Releases guest memory. Serial backends and disk images belong to whoever made the config. */
