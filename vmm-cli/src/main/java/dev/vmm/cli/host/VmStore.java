@@ -65,7 +65,7 @@ public final class VmStore {
         try {
             bytes = Files.readAllBytes(f);
         } catch (NoSuchFileException e) {
-            throw new NoSuchFileException(f.toString(), null, "no VM named " + name + " (vmm create " + name
+            throw new java.io.FileNotFoundException("no VM named " + name + " (vmm create " + name
                     + " --memory 256M --disk IMG defines one)");
         }
         try {

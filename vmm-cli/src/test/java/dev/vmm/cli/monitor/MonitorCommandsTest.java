@@ -25,6 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The monitor's commands against a real board whose guest runs on another thread. */
 class MonitorCommandsTest {
+    /** Each task on a thread of its own (the common pool may have a single thread here). */
+    private static final java.util.concurrent.Executor NEW_THREAD = r -> Thread.ofPlatform().daemon(true).start(r);
+
     /**
      * Writes "Hi" in white on blue to the top left of the text screen, loads EBX and ECX, then
      * counts the dword at 0x500 up forever.
@@ -63,7 +66,7 @@ class MonitorCommandsTest {
         cs.refresh();
         cpu.rip = 0x7C00;
         monitor = new MonitorCommands(new RunTarget("test", () -> board, () -> board.requestStop()));
-        run = CompletableFuture.supplyAsync(() -> board.run(Long.MAX_VALUE));
+        run = CompletableFuture.supplyAsync(() -> board.run(Long.MAX_VALUE), NEW_THREAD);
     }
 
     @AfterEach

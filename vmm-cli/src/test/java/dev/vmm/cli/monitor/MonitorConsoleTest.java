@@ -25,6 +25,9 @@ import org.junit.jupiter.api.Test;
 
 /** The (vmm) prompt on a jline terminal over test streams: editing, completion, history, escapes. */
 class MonitorConsoleTest {
+    /** Each task on a thread of its own (the common pool may have a single thread here). */
+    private static final java.util.concurrent.Executor NEW_THREAD = r -> Thread.ofPlatform().daemon(true).start(r);
+
     private static Terminal terminal(PipedInputStream keys, ByteArrayOutputStream screen) throws Exception {
         Attributes raw = new Attributes();               // as the serial console leaves it: no echo, no line editing
         raw.setLocalFlags(EnumSet.of(LocalFlag.ICANON, LocalFlag.ECHO, LocalFlag.ISIG), false);
@@ -43,7 +46,7 @@ class MonitorConsoleTest {
                 lines.add(line);
                 return MonitorCommands.Reply.of("did " + line);
             }, quits::incrementAndGet);
-            CompletableFuture<MonitorConsole.Outcome> first = CompletableFuture.supplyAsync(console::run);
+            CompletableFuture<MonitorConsole.Outcome> first = CompletableFuture.supplyAsync(console::run, NEW_THREAD);
             // "info st" + TAB completes the topic; "x/2xb 0" runs; Ctrl-A c goes back
             keyboard.write("info st\t\rx/2xb 0\r\u0001c".getBytes(StandardCharsets.UTF_8));
             keyboard.flush();
@@ -51,7 +54,7 @@ class MonitorConsoleTest {
             assertEquals(List.of("info status ", "x/2xb 0"), lines);
 
             // a second visit keeps the history: up arrow twice recalls "info status"
-            CompletableFuture<MonitorConsole.Outcome> second = CompletableFuture.supplyAsync(console::run);
+            CompletableFuture<MonitorConsole.Outcome> second = CompletableFuture.supplyAsync(console::run, NEW_THREAD);
             keyboard.write("\u001bOA\u001bOA\r\u0001x".getBytes(StandardCharsets.UTF_8));
             keyboard.flush();
             assertEquals(MonitorConsole.Outcome.QUIT, second.get(30, TimeUnit.SECONDS));
@@ -72,7 +75,7 @@ class MonitorConsoleTest {
         try (Terminal t = terminal(new PipedInputStream(keyboard), screen)) {
             MonitorConsole console = new MonitorConsole(t, line -> new MonitorCommands.Reply("", line.equals("quit")),
                     () -> { });
-            CompletableFuture<MonitorConsole.Outcome> run = CompletableFuture.supplyAsync(console::run);
+            CompletableFuture<MonitorConsole.Outcome> run = CompletableFuture.supplyAsync(console::run, NEW_THREAD);
             keyboard.write("help\rquit\r".getBytes(StandardCharsets.UTF_8));
             keyboard.flush();
             assertEquals(MonitorConsole.Outcome.QUIT, run.get(30, TimeUnit.SECONDS));
