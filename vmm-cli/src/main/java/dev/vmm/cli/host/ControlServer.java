@@ -254,7 +254,7 @@ public final class ControlServer implements AutoCloseable {
             v.put("cpuWeight", i.weight());
             v.put("cpuCap", i.capPercent());
             Guest g = guests.get(i.name());
-            if (g != null && now > g.startedAt()) {
+            if (g != null && now > g.startedAt() && i.state() != VmHost.State.STOPPED) {
                 v.put("cpuPercent", Math.round(1000.0 * i.cpuNanos() / (now - g.startedAt())) / 10.0);
             }
             if (i.reason() != null) {
