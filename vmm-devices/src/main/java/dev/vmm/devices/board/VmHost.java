@@ -179,6 +179,13 @@ public final class VmHost implements AutoCloseable {
         synchronized (vms) {
             vms.remove(name);
         }
+        Scheduler.Task t;
+        synchronized (vm) {
+            t = vm.task;
+        }
+        if (t != null) {
+            scheduler.remove(t);                // a host that restarts VMs for months keeps no dead tasks
+        }
     }
 
     /** All VMs in creation order. */
