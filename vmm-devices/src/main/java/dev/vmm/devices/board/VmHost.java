@@ -279,9 +279,16 @@ public final class VmHost implements AutoCloseable {
             }
         }
 
+        /** Returns once the VM is off the CPU (its state reads PAUSED), or after a second at most. */
         private void pause() {
-            task().pause();
+            Scheduler.Task t = task();
+            t.pause();
             vcpu.board.pauseClock();
+            try {
+                t.awaitOffCpu(java.util.concurrent.TimeUnit.SECONDS.toNanos(1));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
 
         private void resume() {
