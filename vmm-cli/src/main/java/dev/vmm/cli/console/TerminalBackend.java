@@ -67,7 +67,7 @@ public final class TerminalBackend implements SerialBackend {
         return new TerminalBackend(t, true, onQuit, onMonitor);
     }
 
-    /** Most guest output kept while the monitor has the terminal; older bytes beyond it are dropped. */
+    /** Most guest output kept while the monitor has the terminal; output beyond it is dropped. */
     static final int HOLD_LIMIT = 1 << 20;
 
     /** The terminal (the monitor reads its lines from it while the reader thread runs it). */
