@@ -2,6 +2,11 @@ package dev.vmm.cli;
 
 import java.util.concurrent.Callable;
 
+import dev.vmm.cli.host.ConsoleCommand;
+import dev.vmm.cli.host.CreateCommand;
+import dev.vmm.cli.host.DefinitionCommands;
+import dev.vmm.cli.host.HostClientCommands;
+import dev.vmm.cli.host.HostCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -13,8 +18,10 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = "A Type-2 hypervisor with full-system x86 emulation.",
-        subcommands = {DisasmCommand.class, RunCommand.class,
-                DiskCommand.class, ExportCommand.class, ImportCommand.class},
+        subcommands = {DisasmCommand.class, RunCommand.class, CreateCommand.class, DefinitionCommands.List.class,
+            DefinitionCommands.Delete.class, HostCommand.class, HostClientCommands.Start.class,
+            HostClientCommands.Ps.class, HostClientCommands.Pause.class, HostClientCommands.Resume.class,
+            HostClientCommands.Stop.class, ConsoleCommand.class, DiskCommand.class, ExportCommand.class, ImportCommand.class},
         sortOptions = false)
 public final class Main implements Callable<Integer> {
 

@@ -14,6 +14,7 @@ import java.util.concurrent.Callable;
 
 import dev.vmm.cli.console.TerminalBackend;
 import dev.vmm.cli.console.VgaConsole;
+import dev.vmm.cli.monitor.RunMonitor;
 import dev.vmm.devices.board.BoardConfig;
 import dev.vmm.devices.board.PcBoard;
 import dev.vmm.devices.ide.AtaDisk;
@@ -357,11 +358,13 @@ public final class RunCommand implements Callable<Integer> {
             }
         } else if (serial.equals("stdio")) {
             TerminalBackend t;
+            RunMonitor monitor = new RunMonitor(() -> current, this::quit);
             try {
-                t = TerminalBackend.system(this::quit, () -> { });
+                t = TerminalBackend.system(this::quit, monitor);
             } catch (IOException e) {
                 throw new BadInput("--serial stdio: no terminal: " + e.getMessage());
             }
+            monitor.attach(t);
             backend = new Reconnecting(t);
         } else {
             throw new BadInput("--serial must be stdio, none or file:PATH, not '" + serial + "'");

@@ -4,10 +4,10 @@ package dev.vmm.cli.console;
  * QEMU's escape keys on a serial console, as a pure state machine over the keystroke bytes.
  *
  * <p>Ctrl-A starts an escape; the next byte selects: {@code x} quit, {@code c} monitor,
- * {@code b} send a break (Linux: magic SysRq), {@code h} or {@code ?} help, Ctrl-A a literal
- * Ctrl-A for the guest. Any other byte after Ctrl-A is swallowed, as in QEMU. Every other byte
- * goes to the guest, in order: guest bytes before an escape are handed over before its action
- * runs. An escape may span two calls of {@link #feed}.
+ * {@code d} detach (a console attached to a host's VM), {@code b} send a break (Linux: magic
+ * SysRq), {@code h} or {@code ?} help, Ctrl-A a literal Ctrl-A for the guest. Any other byte
+ * after Ctrl-A is swallowed, as in QEMU. Every other byte goes to the guest, in order: guest bytes
+ * before an escape are handed over before its action runs. An escape may span two calls of {@link #feed}.
  */
 public final class EscapeFilter {
     /** Ctrl-A. */
@@ -25,6 +25,10 @@ public final class EscapeFilter {
         void help();
 
         void sendBreak();
+
+        /** Ctrl-A d: leave a console attached to a host's VM, which goes on running. */
+        default void detach() {
+        }
     }
 
     /** The help text of Ctrl-A h, with CR LF line ends (the terminal is raw). */
@@ -68,6 +72,7 @@ public final class EscapeFilter {
                 case 'x', 'X' -> target.quit();
                 case 'c', 'C' -> target.monitor();
                 case 'b', 'B' -> target.sendBreak();
+                case 'd', 'D' -> target.detach();
                 case 'h', 'H', '?' -> target.help();
                 default -> { }                  // unknown command: swallowed
             }

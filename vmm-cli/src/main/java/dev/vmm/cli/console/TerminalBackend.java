@@ -39,6 +39,8 @@ public final class TerminalBackend implements SerialBackend {
     private final EscapeFilter filter;
     private volatile boolean closed;
     private boolean outputFailed;
+    /** Guest output that came while the monitor had the terminal (null while it has not); guarded by outLock. */
+    private java.io.ByteArrayOutputStream held;
     private Attributes saved;
     private Thread reader;
     private Thread shutdownHook;
@@ -65,6 +67,14 @@ public final class TerminalBackend implements SerialBackend {
         return new TerminalBackend(t, true, onQuit, onMonitor);
     }
 
+    /** Most guest output kept while the monitor has the terminal; output beyond it is dropped. */
+    static final int HOLD_LIMIT = 1 << 20;
+
+    /** The terminal (the monitor reads its lines from it while the reader thread runs it). */
+    public Terminal terminal() {
+        return terminal;
+    }
+
     /** The flow-control queue between the keyboard and the UART. */
     public HostInput input() {
         return input;
@@ -82,9 +92,26 @@ public final class TerminalBackend implements SerialBackend {
             onQuit.run();
         }
 
+        /** The monitor runs on this (the reader) thread; guest output waits for it, up to {@link #HOLD_LIMIT}. */
         @Override
         public void monitor() {
-            onMonitor.run();
+            synchronized (outLock) {
+                held = new java.io.ByteArrayOutputStream();
+            }
+            try {
+                onMonitor.run();
+            } finally {
+                synchronized (outLock) {
+                    byte[] b = held.toByteArray();
+                    held = null;
+                    try {
+                        out.write(b);
+                        out.flush();
+                    } catch (IOException e) {
+                        log.debug("terminal output: {}", e.toString());
+                    }
+                }
+            }
         }
 
         @Override
@@ -135,6 +162,12 @@ public final class TerminalBackend implements SerialBackend {
     public void write(int b) {
         synchronized (outLock) {
             if (closed || outputFailed) {
+                return;
+            }
+            if (held != null) {
+                if (held.size() < HOLD_LIMIT) {
+                    held.write(b);
+                }
                 return;
             }
             try {

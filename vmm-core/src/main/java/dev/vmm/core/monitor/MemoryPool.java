@@ -167,7 +167,7 @@ public final class MemoryPool {
         }
 
         /** Tells the reservation which memory it backs, so that {@link #residentBytes()} can measure it. */
-        public void attach(MemorySegment segment) {
+        public synchronized void attach(MemorySegment segment) {
             this.memory = segment;
         }
 

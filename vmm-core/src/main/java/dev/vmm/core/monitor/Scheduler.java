@@ -581,6 +581,22 @@ public final class Scheduler implements AutoCloseable {
             }
         }
 
+        /**
+         * Waits (at most {@code timeoutNanos}) until the task is not in a quantum: after {@link #pause()}
+         * or {@link #stop()} of a running task, until that quantum has been accounted for.
+         */
+        public void awaitOffCpu(long timeoutNanos) throws InterruptedException {
+            lock.lock();
+            try {
+                long left = timeoutNanos;
+                while (state == State.RUNNING && left > 0) {
+                    left = changed.awaitNanos(left);
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+
         /** Lets a paused task run again. */
         public void resume() {
             lock.lock();

@@ -113,6 +113,10 @@ public final class PcBoard implements AutoCloseable {
     private AcpiPm pm;
     private volatile ExitKind pending;
     private volatile int pendingStatus;
+    /** {@link #requestStop()} was called and no run has returned {@link ExitKind#STOPPED} for it yet. */
+    private volatile boolean stopRequested;
+    private final VcpuGate gate;
+    private final HostedSlices slices;
 
     PcBoard(BoardConfig config) {
         this.config = config;
@@ -122,6 +126,8 @@ public final class PcBoard implements AutoCloseable {
         this.memory = PhysicalMemory.create(config.memoryBytes());
         this.cpu = new Cpu(memory, io);
         this.loop = new VcpuLoop(cpu, clock);
+        this.gate = new VcpuGate(this::kick, () -> stopRequested || pending != null);
+        this.slices = new HostedSlices(this);
         cpu.setTimeStampSource(clock::nanos);
         attachInterruptControllers();
         attachTimers();
@@ -154,8 +160,8 @@ public final class PcBoard implements AutoCloseable {
             });
         }
         cpu.setInterruptSource(lapic);
-        pic.setIntrListener(loop::wake);
-        lapic.setIntrListener(loop::wake);
+        pic.setIntrListener(this::interruptRaised);
+        lapic.setIntrListener(this::interruptRaised);
         lapic.setInitListener(() -> exitRequested(ExitKind.RESET, 0));
         cpu.attachApic(new ApicMsrs());
     }
@@ -282,14 +288,54 @@ public final class PcBoard implements AutoCloseable {
             pending = kind;
         }
         cpu.requestStop();
+        gate.wakeRunner();
+        slices.wakeHost();
+    }
+
+    /** A device raised the CPU's interrupt line (any thread): a halted CPU must look at it. */
+    private void interruptRaised() {
+        loop.wake();
+        slices.interruptRaised();
+    }
+
+    /** Makes the running quantum return at the next instruction boundary (the gate wants the CPU). */
+    private void kick() {
+        cpu.requestStop();
+        loop.wake();
     }
 
     /**
      * Runs the guest for at most {@code maxInstructions} (use {@link Long#MAX_VALUE} for no limit).
-     * HLT idles without spinning.
+     * HLT idles without spinning. While the monitor holds the {@linkplain #gate() gate} or has paused
+     * the board, the guest does not run and this call waits.
      */
     public Exit run(long maxInstructions) {
-        Cpu.Exit e = loop.run(maxInstructions);
+        long start = cpu.instructionCount();
+        while (true) {
+            Cpu.Exit e;
+            gate.enter();
+            try {
+                long done = cpu.instructionCount() - start;
+                if (stopRequested || pending != null) {
+                    e = Cpu.Exit.STOPPED;
+                } else if (maxInstructions != Long.MAX_VALUE && done >= maxInstructions) {
+                    e = Cpu.Exit.LIMIT;
+                } else {
+                    e = loop.run(maxInstructions == Long.MAX_VALUE ? Long.MAX_VALUE : maxInstructions - done);
+                }
+            } finally {
+                gate.exit();
+            }
+            Exit x = exitFor(e);
+            if (x != null) {
+                return x;
+            }
+            // the monitor kicked the CPU out of its quantum: go on once it lets go of the gate
+        }
+    }
+
+    /** What a run that ended with {@code e} reports; null if it only made way for the monitor. */
+    Exit exitFor(Cpu.Exit e) {
         ExitKind kind = pending;
         if (kind != null) {
             return new Exit(kind, pendingStatus);
@@ -302,14 +348,102 @@ public final class PcBoard implements AutoCloseable {
             }
             case HALT -> new Exit(ExitKind.HALTED, 0);
             case LIMIT -> new Exit(ExitKind.LIMIT, 0);
-            case STOPPED -> new Exit(ExitKind.STOPPED, 0);
+            case STOPPED -> {
+                if (stopRequested) {
+                    stopRequested = false;
+                    yield new Exit(ExitKind.STOPPED, 0);
+                }
+                yield null;
+            }
         };
+    }
+
+    /**
+     * One quantum of at most {@code maxInstructions} for a host's scheduler: never blocks a worker.
+     * HLT returns at once with the time to the next timer, a paused board returns without running;
+     * guest time keeps flowing between quanta (until {@link #pauseClock()}).
+     */
+    public HostedSlices.Slice runSlice(long maxInstructions) {
+        return slices.run(maxInstructions);
+    }
+
+    /** Tells the host that this board wants the CPU again (an interrupt while it idled): {@code wake} runs on any thread. */
+    public void setHostWakeListener(Runnable wake) {
+        slices.setWakeListener(wake);
+        gate.setOnResume(wake);
+    }
+
+    /** Stops guest time of a hosted board at an instruction boundary (the host paused it). */
+    public void pauseClock() {
+        gate.inspect(clock::stop);
     }
 
     /** Asks {@link #run(long)} to return (any thread); a CPU idling in HLT is woken for it. */
     public void requestStop() {
+        stopRequested = true;
         cpu.requestStop();
         loop.wake();
+        gate.wakeRunner();
+        slices.wakeHost();
+    }
+
+    /** The reset button: the run ends with {@link ExitKind#RESET} (a paused board too). */
+    public void requestReset() {
+        resetRequested();
+        loop.wake();
+    }
+
+    /**
+     * Executes one instruction (or delivers one pending interrupt) on the calling thread, which
+     * must hold the {@linkplain #gate() gate} (inside {@link VcpuGate#call}). Guest time advances by
+     * what the instruction retired. Returns the CPU's exit: {@link Cpu.Exit#HALT} if it is halted
+     * with no interrupt to take.
+     */
+    public Cpu.Exit step() {
+        long before = cpu.instructionCount();
+        Cpu.Exit e = cpu.run(1);
+        if (e == Cpu.Exit.STOPPED && cpu.instructionCount() == before) {
+            e = cpu.run(1);                     // the stop request was the gate's kick
+        }
+        clock.retired(cpu.instructionCount() - before);
+        clock.runDue();
+        return e;
+    }
+
+    /** Holds the vCPU at an instruction boundary for the monitor, or pauses the board. */
+    public VcpuGate gate() {
+        return gate;
+    }
+
+    /** True once the guest asked to power off, reset or exit (the pending exit), or a stop was requested. */
+    public boolean finishing() {
+        return pending != null || stopRequested;
+    }
+
+    boolean consumeStopRequest() {
+        if (stopRequested) {
+            stopRequested = false;
+            return true;
+        }
+        return false;
+    }
+
+    /** The ISA interrupt lines the board's devices use, by IRQ number (for listings). */
+    public java.util.SortedMap<Integer, String> isaIrqUsers() {
+        java.util.SortedMap<Integer, String> m = new java.util.TreeMap<>();
+        m.put(0, "timer (PIT channel 0, HPET legacy)");
+        m.put(1, "i8042 keyboard");
+        for (int n = 0; n < 4; n++) {
+            if (uarts[n] != null) {
+                m.merge(COM_IRQS[n], "COM" + (n + 1), (a, b) -> a + ", " + b);
+            }
+        }
+        m.put(8, "RTC (HPET legacy)");
+        m.put(SCI_IRQ, "ACPI SCI");
+        m.put(12, "i8042 mouse");
+        m.put(14, "IDE primary");
+        m.put(15, "IDE secondary");
+        return m;
     }
 
     // ---- parts ---------------------------------------------------------------------------------

@@ -23,8 +23,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class VmHost implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(VmHost.class);
-    /** How long a board halted for good sleeps before it is looked at again. */
-    static final long HALTED_RECHECK_NANOS = 10_000_000L;
 
     /** What the host says about a VM. */
     public enum State {
@@ -68,18 +66,44 @@ public final class VmHost implements AutoCloseable {
         return scheduler;
     }
 
+    /**
+     * Builds and boots a fresh board for a VM: called once at {@link #create(String, long, Machine, int, int)}
+     * and again on every reset of the guest (a reboot), always with the same memory size.
+     */
+    @FunctionalInterface
+    public interface Machine {
+        PcBoard build();
+    }
+
     /** {@link #create(String, BoardConfig, int, int)} with weight 1 and no cap. */
     public Vm create(String name, BoardConfig config) {
         return create(name, config, 1, 0);
     }
 
     /**
-     * Reserves the VM's RAM, builds its board and registers it (not started).
+     * Reserves the VM's RAM, builds its board from {@code config} and registers it (not started).
+     * The caller loads the guest into {@link Vm#board()}; a reset of the guest stops this VM, as
+     * there is nothing to boot again.
      *
      * @throws PoolExhaustedException if its memory does not fit (the pool's message says why)
      * @throws IllegalArgumentException if the name is taken
      */
     public Vm create(String name, BoardConfig config, int weight, int capPercent) {
+        return create(name, config.memoryBytes(), config::build, weight, capPercent, false);
+    }
+
+    /**
+     * Reserves {@code memoryBytes}, builds the VM's first board with {@code machine} and registers
+     * it (not started). A reset of the guest builds a fresh board with {@code machine} (a reboot).
+     *
+     * @throws PoolExhaustedException if its memory does not fit (the pool's message says why)
+     * @throws IllegalArgumentException if the name is taken or the board's RAM is not {@code memoryBytes}
+     */
+    public Vm create(String name, long memoryBytes, Machine machine, int weight, int capPercent) {
+        return create(name, memoryBytes, machine, weight, capPercent, true);
+    }
+
+    private Vm create(String name, long memoryBytes, Machine machine, int weight, int capPercent, boolean reboots) {
         synchronized (vms) {
             if (vms.containsKey(name)) {
                 throw new IllegalArgumentException("a VM named " + name + " exists already");
@@ -88,23 +112,29 @@ public final class VmHost implements AutoCloseable {
         if (weight < 1 || weight > 10_000 || capPercent < 0 || capPercent > 100) {
             throw new IllegalArgumentException("weight must be 1..10000 and cap 0..100 percent");
         }
-        MemoryPool.Reservation reservation = pool.reserve(name, config.memoryBytes());
+        MemoryPool.Reservation reservation = pool.reserve(name, memoryBytes);
         PcBoard board;
         try {
-            board = config.build();
+            board = machine.build();
+            if (board.memory().ramSize() != memoryBytes) {
+                long size = board.memory().ramSize();
+                board.close();
+                throw new IllegalArgumentException(name + ": the board has " + size + " bytes of RAM, not "
+                        + memoryBytes);
+            }
         } catch (RuntimeException | Error e) {
             reservation.close();
             throw e;
         }
         reservation.attach(board.memory().ram());
-        Vm vm = new Vm(name, board, reservation, weight, capPercent);
+        Vm vm = new Vm(name, board, reservation, weight, capPercent, reboots ? machine : null);
         synchronized (vms) {
             if (vms.putIfAbsent(name, vm) != null) {
                 vm.release();
                 throw new IllegalArgumentException("a VM named " + name + " exists already");
             }
         }
-        log.info("created {} ({} MiB, weight {}, cap {}%)", name, config.memoryBytes() >> 20, weight, capPercent);
+        log.info("created {} ({} MiB, weight {}, cap {}%)", name, memoryBytes >> 20, weight, capPercent);
         return vm;
     }
 
@@ -123,12 +153,13 @@ public final class VmHost implements AutoCloseable {
         vm(name).start();
     }
 
+    /** Takes a running VM off the CPU and stops its guest time (its memory stays). */
     public void pause(String name) {
-        vm(name).task().pause();
+        vm(name).pause();
     }
 
     public void resume(String name) {
-        vm(name).task().resume();
+        vm(name).resume();
     }
 
     /** Stops a VM; its memory returns to the pool once its current quantum ends. */
@@ -147,6 +178,13 @@ public final class VmHost implements AutoCloseable {
         vm.stop();
         synchronized (vms) {
             vms.remove(name);
+        }
+        Scheduler.Task t;
+        synchronized (vm) {
+            t = vm.task;
+        }
+        if (t != null) {
+            scheduler.remove(t);                // a host that restarts VMs for months keeps no dead tasks
         }
     }
 
@@ -189,7 +227,6 @@ public final class VmHost implements AutoCloseable {
     /** One VM: its board, memory and scheduler task. */
     public final class Vm {
         private final String name;
-        private final PcBoard board;
         private final MemoryPool.Reservation reservation;
         private final int weight;
         private final int cap;
@@ -199,22 +236,63 @@ public final class VmHost implements AutoCloseable {
         private String stopReason;
         private boolean released;
 
-        private Vm(String name, PcBoard board, MemoryPool.Reservation reservation, int weight, int cap) {
+        private Vm(String name, PcBoard board, MemoryPool.Reservation reservation, int weight, int cap,
+                   Machine machine) {
             this.name = name;
-            this.board = board;
             this.reservation = reservation;
             this.weight = weight;
             this.cap = cap;
-            this.vcpu = new BoardVcpu(board);
+            this.vcpu = new BoardVcpu(name, board, machine, reservation);
         }
 
         public String name() {
             return name;
         }
 
-        /** The board (to load a guest before {@link VmHost#start}); do not run it yourself. */
+        /**
+         * The current board (to load a guest before {@link VmHost#start}, or for the monitor, which
+         * holds its {@linkplain PcBoard#gate() gate}); a reboot replaces it. Do not run it yourself.
+         */
         public PcBoard board() {
-            return board;
+            return vcpu.board;
+        }
+
+        /** Weight and cap the VM was created with. */
+        public int weight() {
+            return weight;
+        }
+
+        public int capPercent() {
+            return cap;
+        }
+
+        /** Resets the guest: a fresh board (a VM without a {@link Machine} stops). Works while paused too. */
+        public void reset() {
+            vcpu.board.requestReset();
+            Scheduler.Task t;
+            synchronized (this) {
+                t = task;
+            }
+            if (t != null) {
+                t.resume();
+                t.wake();
+            }
+        }
+
+        /** Returns once the VM is off the CPU (its state reads PAUSED), or after a second at most. */
+        private void pause() {
+            Scheduler.Task t = task();
+            t.pause();
+            vcpu.board.pauseClock();
+            try {
+                t.awaitOffCpu(java.util.concurrent.TimeUnit.SECONDS.toNanos(1));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        private void resume() {
+            task().resume();
         }
 
         /** Completes with the final info when the VM stops. */
@@ -237,6 +315,8 @@ public final class VmHost implements AutoCloseable {
                 }
                 t = scheduler.add(name, vcpu, weight, cap);
                 task = t;
+                vcpu.task = t;
+                vcpu.board.setHostWakeListener(t::wake);
             }
             t.termination().whenComplete((reason, err) -> finished(reason));
             log.info("started {}", name);
@@ -279,7 +359,7 @@ public final class VmHost implements AutoCloseable {
             synchronized (this) {
                 released = true;
             }
-            board.close();
+            vcpu.board.close();
         }
 
         public VmInfo info() {
@@ -310,28 +390,63 @@ public final class VmHost implements AutoCloseable {
         }
     }
 
-    /** Runs a board one quantum at a time and turns its exits into scheduler results. */
+    /**
+     * Runs a board one quantum at a time ({@link PcBoard#runSlice}: HLT gives the worker back) and
+     * turns its exits into scheduler results; a reset builds a fresh board when the VM has a
+     * {@link Machine}.
+     */
     private static final class BoardVcpu implements Vcpu {
-        private final PcBoard board;
+        private final String name;
+        private final Machine machine;
+        private final MemoryPool.Reservation reservation;
+        private volatile PcBoard board;
         private volatile PcBoard.Exit lastExit;
+        private volatile Scheduler.Task task;
 
-        BoardVcpu(PcBoard board) {
+        BoardVcpu(String name, PcBoard board, Machine machine, MemoryPool.Reservation reservation) {
+            this.name = name;
             this.board = board;
+            this.machine = machine;
+            this.reservation = reservation;
         }
 
         @Override
         public Result runQuantum(long instructions) {
-            long before = board.cpu().instructionCount();
-            PcBoard.Exit exit = board.run(instructions);
-            long used = board.cpu().instructionCount() - before;
+            HostedSlices.Slice slice = board.runSlice(instructions);
+            long used = slice.instructions();
+            return switch (slice.kind()) {
+                case RAN -> Result.used(used);
+                case IDLE -> Result.idle(used, slice.idleNanos());
+                case BLOCKED, PAUSED -> Result.blocked(used);
+                case EXITED -> exited(slice.exit(), used);
+            };
+        }
+
+        private Result exited(PcBoard.Exit exit, long used) {
             return switch (exit.kind()) {
-                case LIMIT, STOPPED -> Result.used(used); // STOPPED: the host asked; the scheduler knows why
-                case HALTED -> Result.idle(used, HALTED_RECHECK_NANOS);
                 case POWER_OFF -> finish(exit, used, "power-off");
                 case DEBUG_EXIT -> finish(exit, used, "debug exit, status " + exit.status());
                 case SHUTDOWN -> finish(exit, used, "triple fault (shutdown)");
-                case RESET -> finish(exit, used, "reset requested (reboot is not supported by the host yet)");
+                case RESET -> machine == null
+                        ? finish(exit, used, "reset requested (this VM has no recipe to boot again)")
+                        : reboot(used);
+                default -> Result.used(used);
             };
+        }
+
+        /** A fresh board in place of the old one, on the worker (the old one is not running). */
+        private Result reboot(long used) {
+            PcBoard old = board;
+            PcBoard fresh = machine.build();
+            reservation.attach(fresh.memory().ram());
+            Scheduler.Task t = task;
+            if (t != null) {
+                fresh.setHostWakeListener(t::wake);
+            }
+            board = fresh;
+            old.close();
+            log.info("{} reset: rebooted", name);
+            return Result.used(used);
         }
 
         private Result finish(PcBoard.Exit exit, long used, String reason) {

@@ -1,0 +1,338 @@
+package dev.vmm.cli.host;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.vmm.cli.monitor.MonitorCommands;
+import dev.vmm.core.monitor.PoolExhaustedException;
+import dev.vmm.devices.board.VmHost;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Locale;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The host's control API: a Unix domain socket (owner-only, mode 0600) taking one JSON object per
+ * line and answering each with one JSON object per line ({@link ControlProtocol}). Every
+ * connection has its own (virtual) thread; a malformed request gets an error reply and the
+ * connection goes on, and nothing a client sends reaches a VM but through the requests. A
+ * {@code console} request turns the connection into the VM's serial line.
+ */
+public final class ControlServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ControlServer.class);
+
+    private final VmHost host;
+    private final VmStore store;
+    private final Path socket;
+    private final ServerSocketChannel server;
+    private final Map<String, Guest> guests = new ConcurrentHashMap<>();
+    private final Set<SocketChannel> connections = ConcurrentHashMap.newKeySet();
+    private final CountDownLatch shutdown = new CountDownLatch(1);
+    private final Thread acceptor;
+    private volatile boolean closed;
+
+    /** What the server keeps of a started VM besides the host's own record. */
+    private record Guest(GuestMachine machine, HostedSerial serial, long startedAt) {
+    }
+
+    private ControlServer(VmHost host, VmStore store, Path socket, ServerSocketChannel server) {
+        this.host = host;
+        this.store = store;
+        this.socket = socket;
+        this.server = server;
+        this.acceptor = Thread.ofPlatform().name("vmm-control").daemon(true).unstarted(this::acceptLoop);
+    }
+
+    /**
+     * Listens on {@code socket}: refuses if a host answers there already, replaces a stale socket
+     * file. The socket is bound in a private directory, made owner-only and then renamed into
+     * place, so no other user can connect in between.
+     */
+    public static ControlServer start(VmHost host, VmStore store, Path socket) throws IOException {
+        Path dir = socket.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        if (Files.exists(socket)) {
+            if (ControlClient.answers(socket)) {
+                throw new IOException("a vmm host is running on " + socket + " already");
+            }
+            Files.delete(socket);               // stale: its host is gone
+        }
+        Path tmpDir = Files.createTempDirectory(dir, ".vmm-sock",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Path tmp = tmpDir.resolve("s");
+        ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        try {
+            ch.bind(UnixDomainSocketAddress.of(tmp));
+            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
+            Files.move(tmp, socket, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        } finally {
+            Files.deleteIfExists(tmp);
+            Files.deleteIfExists(tmpDir);
+        }
+        ControlServer s = new ControlServer(host, store, socket, ch);
+        s.acceptor.start();
+        log.info("control socket {}", socket);
+        return s;
+    }
+
+    public Path socket() {
+        return socket;
+    }
+
+    /** Waits until a client asks the host to shut down (or {@link #close()}). */
+    public void awaitShutdown() throws InterruptedException {
+        shutdown.await();
+    }
+
+    private void acceptLoop() {
+        while (!closed) {
+            SocketChannel c;
+            try {
+                c = server.accept();
+            } catch (IOException e) {
+                if (!closed) {
+                    log.warn("control socket: {}", e.toString());
+                }
+                return;
+            }
+            connections.add(c);
+            Thread.ofVirtual().name("vmm-control-client").start(() -> serve(c));
+        }
+    }
+
+    private void serve(SocketChannel c) {
+        try (c) {
+            InputStream in = new java.io.BufferedInputStream(Channels.newInputStream(c));
+            OutputStream out = Channels.newOutputStream(c);
+            while (!closed) {
+                ControlProtocol.Line line = ControlProtocol.readLine(in);
+                if (line == null) {
+                    return;
+                }
+                if (line.tooLong()) {
+                    ControlProtocol.write(out, ControlProtocol.error("request longer than "
+                            + ControlProtocol.MAX_LINE + " bytes"));
+                    return;                     // the rest of it cannot be told from the next request
+                }
+                JsonNode request;
+                try {
+                    request = ControlProtocol.parse(line.text());
+                } catch (IllegalArgumentException e) {
+                    ControlProtocol.write(out, ControlProtocol.error(e.getMessage()));
+                    continue;
+                }
+                String op = request.get("op").asText();
+                if (op.equals("console")) {
+                    console(c, request, in, out);
+                    return;
+                }
+                ControlProtocol.write(out, handle(op, request));
+            }
+        } catch (IOException e) {
+            log.debug("control client: {}", e.toString());
+        } finally {
+            connections.remove(c);
+        }
+    }
+
+    /** One request's reply; never throws for a request the client got wrong. */
+    ObjectNode handle(String op, JsonNode r) {
+        try {
+            return switch (op) {
+                case "ping" -> ControlProtocol.ok().put("pid", ProcessHandle.current().pid());
+                case "list" -> list();
+                case "start" -> start(r);
+                case "pause" -> {
+                    host.pause(ControlProtocol.name(r));
+                    yield ControlProtocol.ok();
+                }
+                case "resume" -> {
+                    host.resume(ControlProtocol.name(r));
+                    yield ControlProtocol.ok();
+                }
+                case "stop" -> stop(ControlProtocol.name(r));
+                case "monitor" -> monitor(r);
+                case "shutdown" -> {
+                    shutdown.countDown();
+                    yield ControlProtocol.ok();
+                }
+                default -> ControlProtocol.error("unknown op '" + op + "' (ops: ping, list, start, pause, resume, "
+                        + "stop, monitor, console, shutdown)");
+            };
+        } catch (IllegalArgumentException | IllegalStateException | NoSuchElementException e) {
+            return ControlProtocol.error(e.getMessage());
+        } catch (PoolExhaustedException e) {
+            return ControlProtocol.error(e.getMessage());
+        } catch (IOException e) {
+            return ControlProtocol.error(e.getMessage());
+        } catch (RuntimeException e) {
+            log.warn("control request {} failed", op, e);
+            return ControlProtocol.error(op + " failed: " + e);
+        }
+    }
+
+    private ObjectNode start(JsonNode r) throws IOException {
+        String name = ControlProtocol.name(r);
+        int weight = ControlProtocol.intField(r, "cpuWeight", 1, 1, 10_000);
+        int cap = ControlProtocol.intField(r, "cpuCap", 0, 0, 100);
+        VmDefinition def = store.load(name);
+        synchronized (guests) {
+            VmHost.VmInfo old = infoOrNull(name);
+            if (old != null && old.state() != VmHost.State.STOPPED) {
+                throw new IllegalStateException(name + " is " + old.state().name().toLowerCase(Locale.ROOT)
+                        + " already");
+            }
+            if (old != null) {
+                host.remove(name);
+            }
+            HostedSerial serial = new HostedSerial();
+            GuestMachine machine = GuestMachine.open(def, serial);
+            VmHost.Vm vm;
+            try {
+                vm = host.create(name, def.memoryBytes(), machine, weight, cap);
+            } catch (RuntimeException e) {
+                machine.close();
+                throw e;
+            }
+            guests.put(name, new Guest(machine, serial, System.nanoTime()));
+            vm.stopped().whenComplete((info, err) -> {
+                machine.close();
+                serial.finish("\r\n[vmm: " + name + " stopped: " + (info == null ? "?" : info.reason()) + "]\r\n");
+            });
+            host.start(name);
+        }
+        return ControlProtocol.ok();
+    }
+
+    private VmHost.VmInfo infoOrNull(String name) {
+        try {
+            return host.info(name);
+        } catch (NoSuchElementException e) {
+            return null;
+        }
+    }
+
+    private ObjectNode stop(String name) {
+        host.stop(name);
+        return ControlProtocol.ok();
+    }
+
+    private ObjectNode list() {
+        ObjectNode reply = ControlProtocol.ok();
+        ObjectNode pool = reply.putObject("pool");
+        pool.put("budgetBytes", host.pool().budget());
+        pool.put("usedBytes", host.pool().used());
+        ArrayNode vms = reply.putArray("vms");
+        long now = System.nanoTime();
+        for (VmHost.VmInfo i : host.list()) {
+            ObjectNode v = vms.addObject();
+            v.put("name", i.name());
+            v.put("state", i.state().name().toLowerCase(Locale.ROOT));
+            v.put("reservedBytes", i.reservedBytes());
+            v.put("residentBytes", i.residentBytes());
+            v.put("cpuNanos", i.cpuNanos());
+            v.put("instructions", i.instructions());
+            v.put("cpuWeight", i.weight());
+            v.put("cpuCap", i.capPercent());
+            Guest g = guests.get(i.name());
+            if (g != null && now > g.startedAt() && i.state() != VmHost.State.STOPPED) {
+                v.put("cpuPercent", Math.round(1000.0 * i.cpuNanos() / (now - g.startedAt())) / 10.0);
+            }
+            if (i.reason() != null) {
+                v.put("reason", i.reason());
+            }
+        }
+        return reply;
+    }
+
+    private ObjectNode monitor(JsonNode r) {
+        String name = ControlProtocol.name(r);
+        String line = ControlProtocol.textField(r, "line");
+        host.info(name);                        // no such VM: an error reply
+        MonitorCommands.Reply reply = new MonitorCommands(new HostedTarget(host, name)).execute(line);
+        return ControlProtocol.ok().put("output", reply.text()).put("quit", reply.quit());
+    }
+
+    /** The connection becomes the VM's serial line until the client goes away. */
+    private void console(SocketChannel c, JsonNode r, InputStream in, OutputStream out) throws IOException {
+        Guest g;
+        String name;
+        try {
+            name = ControlProtocol.name(r);
+            host.info(name);
+            g = guests.get(name);
+            if (g == null || host.info(name).state() == VmHost.State.STOPPED) {
+                throw new IllegalStateException(name + " is not running");
+            }
+        } catch (IllegalArgumentException | IllegalStateException | NoSuchElementException e) {
+            ControlProtocol.write(out, ControlProtocol.error(e.getMessage()));
+            return;
+        }
+        ControlProtocol.write(out, ControlProtocol.ok());
+        // when the VM stops, its last words are written and the connection closes
+        HostedSerial.Client client = g.serial().attach(out, name, () -> closeQuietly(c));
+        try {
+            byte[] buf = new byte[1024];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                g.serial().type(buf, 0, n);
+            }
+        } finally {
+            g.serial().detach(client);
+        }
+    }
+
+    private static void closeQuietly(SocketChannel c) {
+        try {
+            c.close();
+        } catch (IOException e) {
+            log.debug("closing a console connection: {}", e.toString());
+        }
+    }
+
+    /** Stops listening and drops every connection; the VMs belong to the caller's {@link VmHost}. */
+    @Override
+    public void close() {
+        closed = true;
+        shutdown.countDown();
+        try {
+            server.close();
+        } catch (IOException e) {
+            log.debug("closing the control socket: {}", e.toString());
+        }
+        for (SocketChannel c : connections) {
+            try {
+                c.close();
+            } catch (IOException e) {
+                log.debug("closing a control connection: {}", e.toString());
+            }
+        }
+        try {
+            acceptor.join(java.time.Duration.ofSeconds(5));
+            Files.deleteIfExists(socket);
+        } catch (IOException e) {
+            log.warn("removing {}: {}", socket, e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
