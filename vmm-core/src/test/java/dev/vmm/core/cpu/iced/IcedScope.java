@@ -1,7 +1,5 @@
 package dev.vmm.core.cpu.iced;
 
-import dev.vmm.core.cpu.CodeSource;
-import dev.vmm.core.cpu.Decoder;
 import dev.vmm.core.cpu.OpcodeEntry;
 import dev.vmm.core.cpu.OpcodeTable;
 import java.util.HashSet;
@@ -54,19 +52,15 @@ final class IcedScope {
     static final Family UNCLASSIFIED = new Family("unclassified", "valid in iced, mnemonic not in our table, and "
             + "no documented family: must stay empty", null);
 
-    static final Family XMM = fam("SSE..SSE4.2/AES/SHA/GFNI/PCLMUL (xmm)", "SIMD: not implemented yet (issue 4)",
-            "xmm");
-    static final Family MMX = fam("MMX", "SIMD: not implemented yet (issue 4)", "^Emms$|(^|_)mm(m\\d+)?(_|$)");
-    static final Family X87 = fam("x87 FPU", "floating point: not implemented yet (issue 4)", "^F(?!xsave|xrstor|emms)");
-    static final Family MXCSR = fam("MXCSR state", "LDMXCSR/STMXCSR: SIMD state (issue 4)", "^(Ldmxcsr|Stmxcsr)");
-    /**
-     * Families issue 4 brings in instruction by instruction: a line of theirs is in scope as soon as our decoder
-     * accepts its bytes, so they keep excluding only what we do not decode yet.
-     */
-    static final Set<Family> TRANSITIONAL = Set.of(XMM, MMX, X87, MXCSR);
+    /** SIMD extensions after SSE2, on XMM and MMX registers (we report SSE and SSE2 in CPUID, not SSE3). */
+    static final Family POST_SSE2 = fam("SIMD beyond SSE2", "SSE3, SSSE3, SSE4.1/4.2, SSE4A, AES, SHA, GFNI, PCLMUL: "
+            + "not on our CPU (CPUID reports SSE and SSE2 only)",
+            "^(Addsub|Aes|Blend|Dpp|Extractps|Extrq|Gf2p8|Hadd|Hsub|Insertps|Insertq|Lddqu|Movddup|Movntdqa|Movnts[sd]_|"
+                    + "Movs[hl]dup|Mpsadbw|Pabs|Packusdw|Palignr|Pblend|Pclmul|Pcmp(eq|gt)q|Pcmp[ei]str|Pextr[bd]_|"
+                    + "Pextrw_r32m16|Phadd|Phsub|Phminpos|Pinsr[bd]_|Pmaddubsw|Pm(ax|in)(sb|sd|ud|uw)_|Pmov[sz]x|Pmuldq|"
+                    + "Pmulhrsw|Pmulld|Pshufb|Psign|Ptest|Round|Sha)");
 
-    /** Excluded families, first match wins. Valid lines are matched by {@code Code}, INVALID ones by {@code code=}. */
-    static final List<Family> FAMILIES = List.of(D3NOW, XMM, MMX, X87, MXCSR,
+    static final List<Family> FAMILIES = List.of(D3NOW, POST_SSE2,
             fam("prefetch 0F 0D", "AMD PREFETCH/PREFETCHW (3DNow!, later Broadwell): not on a P6",
                     "^Prefetch(_m8|w_m8|wt1_m8|reserved\\d_m8)$"),
             fam("prefetch 0F 18 /6 /7", "PREFETCHIT0/IT1 (2023+): hint-NOP space beside SSE PREFETCHh, no row in our table",
@@ -152,13 +146,9 @@ final class IcedScope {
         }
         Family f = family(c.code());
         if (f != null) {
-            return TRANSITIONAL.contains(f) && weDecode(c) ? null : f;
+            return f;
         }
         return ours(c.mnemonic()) ? null : UNCLASSIFIED;
-    }
-
-    private static boolean weDecode(IcedCase c) {
-        return Decoder.decode(CodeSource.of(c.bytes(), 0), c.bitness()).entry != null;
     }
 
     private static Family family(String code) {
