@@ -13,6 +13,14 @@ final class CodeCache {
     private final PhysicalMemory mem;
     private final Insn[][] pages;
     private final Insn scratch = new Insn();
+    // The page of the last fetch: its linear page, the translation it was made under (TLB epoch,
+    // paging on/off, user/supervisor), and its physical page's decoded instructions.
+    private long lastLinPage = -1;
+    private int lastEpoch;
+    private long lastPg;
+    private boolean lastUser;
+    private long lastPa;
+    private Insn[] lastPage;
 
     CodeCache(Cpu cpu, PhysicalMemory mem) {
         this.cpu = cpu;
@@ -30,6 +38,8 @@ final class CodeCache {
 
     void flushAll() {
         java.util.Arrays.fill(pages, null);
+        lastLinPage = -1;
+        lastPage = null;
     }
 
     /** Fetches and decodes the instruction at CS:rip, raising #GP/#PF/#UD as the hardware would. */
@@ -41,21 +51,42 @@ final class CodeCache {
         }
         long lin = (cs.base + ip) & 0xFFFF_FFFFL;
         boolean user = cpu.cpl == 3;
-        long pa = cpu.mmu.translate(lin, Mmu.EXEC, user);
         int mode = cpu.codeSize();
+        // Fastest path: the same page as the last fetch, under the same translation. The TLB may keep
+        // a stale translation until a flush too, so this caches nothing the architecture forbids.
+        Insn[] last = lastPage;
+        if (lin >>> 12 == lastLinPage && cpu.mmu.epoch == lastEpoch && user == lastUser
+                && (cpu.cr0 & Cpu.CR0_PG) == lastPg && pages[(int) (lastPa >>> 12)] == last) {
+            Insn i = last[(int) (lin & 0xFFF)];
+            if (i != null && i.mode == mode && (mem.kind(lastPa) & 0x0F) == PhysicalMemory.RAM) {
+                checkLimit(cs, ip, i.len);
+                return i;
+            }
+        }
+        long pa = cpu.mmu.translate(lin, Mmu.EXEC, user);
         int page = (int) (pa >>> 12);
-        // Fast path (kept small so it inlines into Cpu.step): a cached instruction of a plain-RAM page.
+        // Fast path: a cached instruction of a plain-RAM page.
         if (page < pages.length) {
             Insn[] p = pages[page];
             if (p != null) {
                 Insn i = p[(int) (pa & 0xFFF)];
                 if (i != null && i.mode == mode && (mem.kind(pa) & 0x0F) == PhysicalMemory.RAM) {
                     checkLimit(cs, ip, i.len);
+                    remember(lin, user, pa, p);
                     return i;
                 }
             }
         }
         return fetchSlow(cs, ip, lin, user, pa, mode);
+    }
+
+    private void remember(long lin, boolean user, long pa, Insn[] p) {
+        lastLinPage = lin >>> 12;
+        lastEpoch = cpu.mmu.epoch;
+        lastUser = user;
+        lastPg = cpu.cr0 & Cpu.CR0_PG;
+        lastPa = pa & ~0xFFFL;
+        lastPage = p;
     }
 
     /** Looks the instruction up again and decodes (and caches) it if it is not cached. */

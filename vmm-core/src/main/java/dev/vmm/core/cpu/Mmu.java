@@ -35,6 +35,8 @@ public final class Mmu {
     private boolean largeCached;
     private final long[] pdpte = new long[4];
     long a20Mask = -1L;
+    /** Bumped by every TLB flush or invalidation: caches of translations (the code fetch's) compare it. */
+    int epoch;
 
     Mmu(Cpu cpu, PhysicalMemory mem) {
         this.cpu = cpu;
@@ -51,11 +53,13 @@ public final class Mmu {
     public void flushAll() {
         java.util.Arrays.fill(tag, -1L);
         largeCached = false;
+        epoch++;
     }
 
     /** A CR3 load: drops every entry but global ones (when CR4.PGE is on). */
     public void flushNonGlobal() {
         boolean pge = (cpu.cr4 & Cpu.CR4_PGE) != 0;
+        epoch++;
         for (int k = 0; k < TLB_SIZE; k++) {
             if (!pge || (rights[k] & T_GLOBAL) == 0) {
                 tag[k] = -1L;
@@ -70,6 +74,7 @@ public final class Mmu {
             return;
         }
         int k = (int) (lin >>> 12) & (TLB_SIZE - 1);
+        epoch++;
         if (tag[k] == lin >>> 12) {
             tag[k] = -1L;
         }
