@@ -87,8 +87,10 @@ class Session:
         before, m = self.expect(re.compile(rb"__END__(\d+)\r*\n"), timeout)
         self.expect(PROMPT, timeout)
         text = before.decode("utf-8", "replace").replace("\r", "")
-        # Drop the echoed command line: everything up to the first newline.
-        text = text.split("\n", 1)[1] if "\n" in text else ""
+        # Drop the echoed command line (the shell may wrap it): everything up to its end marker's line end.
+        echo = text.rfind('echo "__EN""D__$?"')
+        nl = text.find("\n", max(echo, 0))
+        text = text[nl + 1:] if nl >= 0 else ""
         return text, int(m.group(1))
 
     def wait_exit(self, timeout):
@@ -124,6 +126,7 @@ def validate(s, args):
     boot_t0 = s.start
     s.expect(PROMPT, args.timeout)
     print("prompt after %.1f s" % (time.monotonic() - boot_t0))
+    s.run("stty cols 1000", args.timeout)          # the shell does not wrap the commands we type
     out, rc = s.run("uname -a", args.timeout)
     print(out, end="")
     check(failures, rc == 0 and out.startswith("Linux vmm ") and "Debian" in out, "uname -a")
@@ -161,6 +164,7 @@ def validate(s, args):
 def bench(s, args):
     s.expect(PROMPT, args.timeout)
     prompt = time.monotonic() - s.start
+    s.run("stty cols 1000", args.timeout)
     t0 = time.monotonic()
     _, rc1 = s.run(LOOP, args.timeout)
     loop = time.monotonic() - t0

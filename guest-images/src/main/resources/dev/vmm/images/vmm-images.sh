@@ -392,6 +392,9 @@ while read -r m; do
     insmod "/lib/modules/$kver/$m" || echo "init: could not load $m"
 done </etc/modules.load
 hostname vmm
+# Only errors reach the console from now on, so kernel messages do not break into the shell's output;
+# dmesg has them all.
+dmesg -n 4
 . /etc/vmm-guest
 echo
 echo "vmm guest $VMM_GUEST: Debian $VMM_KERNEL_PACKAGE ($kver), busybox $VMM_BUSYBOX"

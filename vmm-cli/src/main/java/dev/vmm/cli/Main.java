@@ -13,7 +13,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = "A Type-2 hypervisor with full-system x86 emulation.",
-        subcommands = {DisasmCommand.class, RunCommand.class},
+        subcommands = {DisasmCommand.class, RunCommand.class, ImagesCommand.class},
         sortOptions = false)
 public final class Main implements Callable<Integer> {
 

@@ -29,6 +29,8 @@ import dev.vmm.firmware.bios.Bios;
 import dev.vmm.firmware.linux.BzImage;
 import dev.vmm.firmware.linux.E820Entry;
 import dev.vmm.firmware.linux.LinuxLoader;
+import dev.vmm.images.GuestImages;
+import org.jline.terminal.Terminal;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -47,7 +49,9 @@ import picocli.CommandLine.Spec;
         name = "run",
         mixinStandardHelpOptions = true,
         description = {"Runs a virtual PC.",
-                "Examples: vmm run --disk disk.img",
+                "Examples: vmm run                 (the default guest: Debian i386, a shell on COM1; built on "
+                        + "first use)",
+                "          vmm run --disk disk.img",
                 "          vmm run --kernel bzImage --initrd initrd.img --append \"console=ttyS0\""},
         sortOptions = false)
 public final class RunCommand implements Callable<Integer> {
@@ -119,6 +123,7 @@ public final class RunCommand implements Callable<Integer> {
         }
     }
 
+    private Terminal terminal;
     private volatile boolean quit;
     private volatile PcBoard current;
     private VgaConsole vga;
@@ -145,6 +150,9 @@ public final class RunCommand implements Callable<Integer> {
     }
 
     private int run(PrintWriter err, List<AutoCloseable> resources) throws BadInput {
+        if (disk == null && kernel == null && cdrom == null && initrd == null) {
+            useDefaultGuest(err);
+        }
         if (disk == null && kernel == null) {
             throw new BadInput(cdrom != null
                     ? "booting from --cdrom is not supported yet: give --disk FILE or --kernel FILE as well"
@@ -344,7 +352,8 @@ public final class RunCommand implements Callable<Integer> {
         } else if (serial.equals("stdio")) {
             TerminalBackend t;
             try {
-                t = TerminalBackend.system(this::quit, () -> { });
+                t = terminal != null ? new TerminalBackend(terminal, false, this::quit, () -> { })
+                        : TerminalBackend.system(this::quit, () -> { });
             } catch (IOException e) {
                 throw new BadInput("--serial stdio: no terminal: " + e.getMessage());
             }
@@ -354,6 +363,26 @@ public final class RunCommand implements Callable<Integer> {
         }
         resources.add(backend);
         return backend;
+    }
+
+    /** Nothing to boot given: the default guest (built on first use) as --kernel, --initrd and --append. */
+    private void useDefaultGuest(PrintWriter err) throws BadInput {
+        try {
+            DefaultGuest.Boot g = DefaultGuest.prepare(GuestImages.fromEnvironment(), err);
+            kernel = g.kernel();
+            initrd = g.initrd();
+            if (append == null) {
+                append = g.append();
+            }
+        } catch (DefaultGuest.Unavailable e) {
+            throw new BadInput(e.getMessage());
+        }
+    }
+
+    /** Tests: the terminal that {@code --serial stdio} uses instead of the process's own. */
+    RunCommand onTerminal(Terminal t) {
+        this.terminal = t;
+        return this;
     }
 
     /** Ctrl-A x: ends the run from the terminal thread. */
