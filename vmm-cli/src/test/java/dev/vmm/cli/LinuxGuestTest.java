@@ -27,7 +27,7 @@ import dev.vmm.images.ImageManifest;
  */
 class LinuxGuestTest {
 
-    private static final Duration BOOT = Duration.ofMinutes(10);
+    private static final Duration BOOT = Duration.ofMinutes(20);
     private static final Duration COMMAND = Duration.ofMinutes(10);
     private static final String ZERO_16M_MD5 = "2c7ab85a893283e98c931e9511add182";
     private static final List<String> DMESG_BAD = List.of("BUG", "Oops", "WARNING", "panic", "unknown opcode",
