@@ -6,7 +6,6 @@ import dev.vmm.devices.board.PcBoard;
 import dev.vmm.devices.debug.DebugConsole;
 import dev.vmm.devices.storage.BlockDevice;
 import dev.vmm.devices.storage.IsoImage;
-import dev.vmm.devices.storage.RawImage;
 import dev.vmm.firmware.bios.Bios;
 import dev.vmm.firmware.bios.ElTorito;
 import dev.vmm.firmware.bios.VgaBios;
@@ -97,7 +96,7 @@ final class BootSetup {
      * The project's BIOS, booting the devices of {@code bootOrder} (null: the hard disk, then the
      * CD). At least one device of the order must be present and bootable.
      */
-    static BootSetup bios(String bootOrder, RawImage disk, Path diskPath, IsoImage cd, Path cdPath)
+    static BootSetup bios(String bootOrder, BlockDevice disk, Path diskPath, IsoImage cd, Path cdPath)
             throws RunCommand.BadInput {
         BootSetup s = new BootSetup();
         if (bootOrder != null) {

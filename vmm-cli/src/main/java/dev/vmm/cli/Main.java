@@ -21,7 +21,8 @@ import picocli.CommandLine.Spec;
         subcommands = {DisasmCommand.class, RunCommand.class, CreateCommand.class, DefinitionCommands.List.class,
             DefinitionCommands.Delete.class, HostCommand.class, HostClientCommands.Start.class,
             HostClientCommands.Ps.class, HostClientCommands.Pause.class, HostClientCommands.Resume.class,
-            HostClientCommands.Stop.class, ConsoleCommand.class, DiskCommand.class, ExportCommand.class, ImportCommand.class},
+            HostClientCommands.Stop.class, ConsoleCommand.class, DiskCommand.class, ExportCommand.class, ImportCommand.class,
+            ImagesCommand.class},
         sortOptions = false)
 public final class Main implements Callable<Integer> {
 

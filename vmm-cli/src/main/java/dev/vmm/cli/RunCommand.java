@@ -24,8 +24,12 @@ import dev.vmm.devices.serial.NullBackend;
 import dev.vmm.devices.serial.SerialBackend;
 import dev.vmm.devices.serial.SerialReceiver;
 import dev.vmm.devices.storage.IsoImage;
+import dev.vmm.devices.storage.BlockDevice;
 import dev.vmm.devices.storage.RawImage;
+import dev.vmm.devices.storage.formats.DiskImages;
 import dev.vmm.devices.vga.Screenshot;
+import dev.vmm.images.GuestImages;
+import org.jline.terminal.Terminal;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -46,7 +50,9 @@ import picocli.CommandLine.Spec;
         name = "run",
         mixinStandardHelpOptions = true,
         description = {"Runs a virtual PC.",
-                "Examples: vmm run --disk disk.img",
+                "Examples: vmm run                 (the default guest: Debian i386, a shell on COM1; built on "
+                        + "first use)",
+                "          vmm run --disk disk.img",
                 "          vmm run --kernel bzImage --initrd initrd.img --append \"console=ttyS0\""},
         sortOptions = false)
 public final class RunCommand implements Callable<Integer> {
@@ -132,6 +138,7 @@ public final class RunCommand implements Callable<Integer> {
         }
     }
 
+    private Terminal terminal;
     private volatile boolean quit;
     private volatile PcBoard current;
     private VgaConsole vga;
@@ -158,9 +165,11 @@ public final class RunCommand implements Callable<Integer> {
     }
 
     private int run(PrintWriter err, List<AutoCloseable> resources) throws BadInput {
+        if (disk == null && kernel == null && cdrom == null && bios == null && initrd == null) {
+            useDefaultGuest(err);
+        }
         if (disk == null && kernel == null && cdrom == null && bios == null) {
-            throw new BadInput("nothing to boot: give --disk FILE, --cdrom FILE or --kernel FILE (a default guest "
-                    + "comes with a later version)");
+            throw new BadInput("nothing to boot: give --disk FILE, --cdrom FILE, --kernel FILE or --bios FILE");
         }
         if (kernel == null && (initrd != null || append != null)) {
             throw new BadInput("--initrd and --append need --kernel");
@@ -186,10 +195,10 @@ public final class RunCommand implements Callable<Integer> {
             default -> throw new BadInput("--disk-mode must be rw, ro or cow, not '" + diskMode + "'");
         };
 
-        RawImage diskImage = null;
+        BlockDevice diskImage = null;
         if (disk != null) {
             try {
-                diskImage = RawImage.open(disk, mode);
+                diskImage = DiskImages.open(disk, null, mode);   // raw, qcow2 or VMDK, probed
             } catch (IOException e) {
                 throw new BadInput(e.getMessage());
             }
@@ -264,7 +273,7 @@ public final class RunCommand implements Callable<Integer> {
         return runBoards(err, b, diskImage, iso, bootSetup);
     }
 
-    private int runBoards(PrintWriter err, BoardConfig.Builder template, RawImage diskImage, IsoImage iso,
+    private int runBoards(PrintWriter err, BoardConfig.Builder template, BlockDevice diskImage, IsoImage iso,
                           BootSetup bootSetup) throws BadInput {
         boolean first = true;
         while (true) {
@@ -360,7 +369,8 @@ public final class RunCommand implements Callable<Integer> {
             TerminalBackend t;
             RunMonitor monitor = new RunMonitor(() -> current, this::quit);
             try {
-                t = TerminalBackend.system(this::quit, monitor);
+                t = terminal != null ? new TerminalBackend(terminal, false, this::quit, monitor)
+                        : TerminalBackend.system(this::quit, monitor);
             } catch (IOException e) {
                 throw new BadInput("--serial stdio: no terminal: " + e.getMessage());
             }
@@ -371,6 +381,26 @@ public final class RunCommand implements Callable<Integer> {
         }
         resources.add(backend);
         return backend;
+    }
+
+    /** Nothing to boot given: the default guest (built on first use) as --kernel, --initrd and --append. */
+    private void useDefaultGuest(PrintWriter err) throws BadInput {
+        try {
+            DefaultGuest.Boot g = DefaultGuest.prepare(GuestImages.fromEnvironment(), err);
+            kernel = g.kernel();
+            initrd = g.initrd();
+            if (append == null) {
+                append = g.append();
+            }
+        } catch (DefaultGuest.Unavailable e) {
+            throw new BadInput(e.getMessage());
+        }
+    }
+
+    /** Tests: the terminal that {@code --serial stdio} uses instead of the process's own. */
+    RunCommand onTerminal(Terminal t) {
+        this.terminal = t;
+        return this;
     }
 
     /** Ctrl-A x: ends the run from the terminal thread. */
