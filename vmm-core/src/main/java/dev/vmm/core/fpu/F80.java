@@ -295,22 +295,28 @@ public final class F80 {
             if (ca == SNAN || cb == SNAN) {
                 x.flags |= IE;
             }
-            boolean pickB;
-            if (!isNan(ca)) {
-                pickB = true;
-            } else if (!isNan(cb) || ca != cb) {
-                pickB = ca == SNAN && isNan(cb);
-            } else {
-                long ma = asig & ~QUIET;
-                long mb = bsig & ~QUIET;
-                int cmp = Long.compareUnsigned(ma, mb);
-                pickB = cmp < 0 || (cmp == 0 && (ase & 0x8000) != 0 && (bse & 0x8000) == 0);
-            }
+            boolean pickB = nanPicksSecond(ca, cb, ase, asig, bse, bsig);
             x.se = (pickB ? bse : ase) & 0xFFFF;
             x.sig = (pickB ? bsig : asig) | QUIET;
             return false;
         }
         return true;
+    }
+
+    /**
+     * The x87 NaN rule for two operands of classes {@code ca}, {@code cb} (at least one a NaN): true if
+     * the result is the second operand's NaN. A QNaN beats an SNaN; of two NaNs of the same kind the
+     * larger significand wins (the positive one on a tie).
+     */
+    static boolean nanPicksSecond(int ca, int cb, int ase, long asig, int bse, long bsig) {
+        if (!isNan(ca)) {
+            return true;
+        }
+        if (!isNan(cb) || ca != cb) {
+            return ca == SNAN && isNan(cb);
+        }
+        int cmp = Long.compareUnsigned(asig & ~QUIET, bsig & ~QUIET);
+        return cmp < 0 || (cmp == 0 && (ase & 0x8000) != 0 && (bse & 0x8000) == 0);
     }
 
     private static void finish(FpEnv x, int r, int p) {

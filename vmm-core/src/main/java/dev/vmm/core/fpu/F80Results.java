@@ -68,15 +68,7 @@ final class F80Results {
             if (ca == SNAN || cb == SNAN) {
                 x.flags |= IE;
             }
-            boolean pickB;
-            if (!isNan(ca)) {
-                pickB = true;
-            } else if (!isNan(cb) || ca != cb) {
-                pickB = ca == SNAN && isNan(cb);
-            } else {
-                int cmp = Long.compareUnsigned(asig & ~QUIET, bsig & ~QUIET);
-                pickB = cmp < 0 || (cmp == 0 && (ase & 0x8000) != 0 && (bse & 0x8000) == 0);
-            }
+            boolean pickB = F80.nanPicksSecond(ca, cb, ase, asig, bse, bsig);
             set(x, pickB ? bse : ase, (pickB ? bsig : asig) | QUIET);
             return false;
         }
