@@ -84,7 +84,13 @@ class TerminalBackendTest {
                 "Ctrl-C is the guest's, not a signal; C-a C-a is one C-a; C-a b a break");
         assertEquals(1, rx.breaks);
         assertEquals(0, monitors.get());
+        // The terminal copies its output to 'screen' on its own thread: wait for the last line (bounded).
         String shown = screen.toString(StandardCharsets.UTF_8);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!shown.endsWith("vmm: terminated\r\n") && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+            shown = screen.toString(StandardCharsets.UTF_8);
+        }
         assertTrue(shown.contains(EscapeFilter.HELP), shown);
         assertTrue(shown.endsWith("vmm: terminated\r\n"), shown);
         assertFalse(shown.contains("root"), "raw mode: no echo");
