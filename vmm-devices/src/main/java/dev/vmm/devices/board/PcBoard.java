@@ -387,6 +387,17 @@ public final class PcBoard implements AutoCloseable {
         slices.wakeHost();
     }
 
+    /**
+     * Ends the running quantum of a hosted board at the next instruction boundary, for the host's
+     * scheduler (preemption, pause, stop): unlike {@link #requestStop()} it leaves no request behind,
+     * so a board paused this way does not look as if it were ending; the scheduler keeps its own
+     * record of why it asked.
+     */
+    public void endQuantum() {
+        cpu.requestStop();
+        loop.wake();
+    }
+
     /** The reset button: the run ends with {@link ExitKind#RESET} (a paused board too). */
     public void requestReset() {
         resetRequested();

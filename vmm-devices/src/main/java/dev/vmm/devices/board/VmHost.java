@@ -456,7 +456,7 @@ public final class VmHost implements AutoCloseable {
 
         @Override
         public void requestStop() {
-            board.requestStop();
+            board.endQuantum();
         }
     }
 }
