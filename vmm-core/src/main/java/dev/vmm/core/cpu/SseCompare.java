@@ -40,16 +40,9 @@ final class SseCompare {
     private static void cmpps(Cpu c, Insn i) {
         FpuStateOps.sse(c);
         Fpu f = c.fpu;
-        long blo;
-        long bhi;
-        if (i.mod == 3) {
-            blo = f.xmmLo(i.rm);
-            bhi = f.xmmHi(i.rm);
-        } else {
-            long off = SseFloatOps.mem128(c, i);
-            blo = c.read(i.seg, off, 8);
-            bhi = c.read(i.seg, off + 8, 8);
-        }
+        long[] bh = new long[1];
+        long blo = SseFloatOps.src128(c, i, bh);
+        long bhi = bh[0];
         long alo = f.xmmLo(i.reg);
         long ahi = f.xmmHi(i.reg);
         int p = (int) i.imm;
@@ -73,16 +66,9 @@ final class SseCompare {
     private static void cmppd(Cpu c, Insn i) {
         FpuStateOps.sse(c);
         Fpu f = c.fpu;
-        long blo;
-        long bhi;
-        if (i.mod == 3) {
-            blo = f.xmmLo(i.rm);
-            bhi = f.xmmHi(i.rm);
-        } else {
-            long off = SseFloatOps.mem128(c, i);
-            blo = c.read(i.seg, off, 8);
-            bhi = c.read(i.seg, off + 8, 8);
-        }
+        long[] bh = new long[1];
+        long blo = SseFloatOps.src128(c, i, bh);
+        long bhi = bh[0];
         int p = (int) i.imm;
         FpEnv x = SseFloatOps.env(f);
         long lo = mask64(x, f.xmmLo(i.reg), blo, p);

@@ -67,18 +67,6 @@ final class SseConvert {
         f.setMm(n, v);
     }
 
-    /** A 16-byte source: the register, or aligned memory; returns the low half, the high half in {@code hi[0]}. */
-    private static long src128(Cpu c, Insn i, long[] hi) {
-        if (i.mod == 3) {
-            hi[0] = c.fpu.xmmHi(i.rm);
-            return c.fpu.xmmLo(i.rm);
-        }
-        long off = SseFloatOps.mem128(c, i);
-        long lo = c.read(i.seg, off, 8);
-        hi[0] = c.read(i.seg, off + 8, 8);
-        return lo;
-    }
-
     // ---- integer to floating point -------------------------------------------------------------
 
     /** CVTPI2PS xmm, mm/m64: two int32 to binary32 in the low quadword; the high quadword is kept. */
@@ -136,7 +124,7 @@ final class SseConvert {
         FpuStateOps.sse(c);
         Fpu f = c.fpu;
         long[] hi = new long[1];
-        long lo = src128(c, i, hi);
+        long lo = SseFloatOps.src128(c, i, hi);
         FpEnv x = SseFloatOps.env(f);
         int acc = 0;
         int[] r = new int[4];
@@ -180,7 +168,7 @@ final class SseConvert {
         FpuStateOps.mmx(c);
         Fpu f = c.fpu;
         long[] hi = new long[1];
-        long lo = src128(c, i, hi);
+        long lo = SseFloatOps.src128(c, i, hi);
         FpEnv x = SseFloatOps.env(f);
         int r0 = F64.toInt32(x, lo, t);
         int acc = collect(f, x, 0, 0);
@@ -217,7 +205,7 @@ final class SseConvert {
         FpuStateOps.sse(c);
         Fpu f = c.fpu;
         long[] hi = new long[1];
-        long lo = src128(c, i, hi);
+        long lo = SseFloatOps.src128(c, i, hi);
         FpEnv x = SseFloatOps.env(f);
         int acc = 0;
         int[] r = new int[4];
@@ -234,7 +222,7 @@ final class SseConvert {
         FpuStateOps.sse(c);
         Fpu f = c.fpu;
         long[] hi = new long[1];
-        long lo = src128(c, i, hi);
+        long lo = SseFloatOps.src128(c, i, hi);
         FpEnv x = SseFloatOps.env(f);
         int r0 = F64.toInt32(x, lo, t);
         int acc = collect(f, x, 0, 0);
@@ -265,7 +253,7 @@ final class SseConvert {
         FpuStateOps.sse(c);
         Fpu f = c.fpu;
         long[] hi = new long[1];
-        long lo = src128(c, i, hi);
+        long lo = SseFloatOps.src128(c, i, hi);
         FpEnv x = SseFloatOps.env(f);
         boolean post = SseFloatOps.postChecks(f);
         int r0 = F64.toF32(x, lo);

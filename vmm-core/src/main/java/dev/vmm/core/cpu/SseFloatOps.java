@@ -127,6 +127,21 @@ final class SseFloatOps {
         return off;
     }
 
+    /**
+     * A 128-bit XMM-or-memory source of a packed form: returns the low quadword and puts the high one
+     * in {@code hi[0]}; memory must be 16-byte aligned and is checked whole before it is read.
+     */
+    static long src128(Cpu c, Insn i, long[] hi) {
+        if (i.mod == 3) {
+            hi[0] = c.fpu.xmmHi(i.rm);
+            return c.fpu.xmmLo(i.rm);
+        }
+        long off = mem128(c, i);
+        long lo = c.read(i.seg, off, 8);
+        hi[0] = c.read(i.seg, off + 8, 8);
+        return lo;
+    }
+
     /** A 32-bit XMM-or-memory source (low lane of the register). */
     static int src32(Cpu c, Insn i) {
         return i.mod == 3 ? (int) c.fpu.xmmLo(i.rm) : (int) c.read(i.seg, c.ea(i), 4);
@@ -181,16 +196,9 @@ final class SseFloatOps {
     private static void ps(Cpu c, Insn i, int op) {
         FpuStateOps.sse(c);
         Fpu f = c.fpu;
-        long blo;
-        long bhi;
-        if (i.mod == 3) {
-            blo = f.xmmLo(i.rm);
-            bhi = f.xmmHi(i.rm);
-        } else {
-            long off = mem128(c, i);
-            blo = c.read(i.seg, off, 8);
-            bhi = c.read(i.seg, off + 8, 8);
-        }
+        long[] bh = new long[1];
+        long blo = src128(c, i, bh);
+        long bhi = bh[0];
         long alo = f.xmmLo(i.reg);
         long ahi = f.xmmHi(i.reg);
         FpEnv x = env(f);
@@ -228,16 +236,9 @@ final class SseFloatOps {
     private static void pd(Cpu c, Insn i, int op) {
         FpuStateOps.sse(c);
         Fpu f = c.fpu;
-        long blo;
-        long bhi;
-        if (i.mod == 3) {
-            blo = f.xmmLo(i.rm);
-            bhi = f.xmmHi(i.rm);
-        } else {
-            long off = mem128(c, i);
-            blo = c.read(i.seg, off, 8);
-            bhi = c.read(i.seg, off + 8, 8);
-        }
+        long[] bh = new long[1];
+        long blo = src128(c, i, bh);
+        long bhi = bh[0];
         long alo = f.xmmLo(i.reg);
         long ahi = f.xmmHi(i.reg);
         FpEnv x = env(f);
