@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import picocli.CommandLine;
 
-class RunCommandTest {
+public class RunCommandTest {
 
     @TempDir
     Path dir;
@@ -96,8 +96,8 @@ class RunCommandTest {
             0xE6, 0xF4,                             // out 0xF4, al
             0xF4);                                  // hlt
 
-    /** A protocol-2.15 relocatable bzImage with {@code payload} as its protected-mode kernel. */
-    static byte[] bzImage(byte[] payload) {
+    /** A protocol-2.15 relocatable bzImage with {@code payload} as its protected-mode kernel (also for the host tests). */
+    public static byte[] bzImage(byte[] payload) {
         int setupSects = 4;
         int pmSize = (payload.length + 15) & ~15;
         byte[] f = new byte[(setupSects + 1) * 512 + pmSize];

@@ -38,38 +38,9 @@ final class TestGuests {
 
     /** Writes a protocol-2.15 bzImage whose protected-mode kernel is {@code payload}. */
     static Path kernel(Path dir, String name, byte[] payload) throws IOException {
-        int setupSects = 4;
-        int pmSize = (payload.length + 15) & ~15;
-        byte[] f = new byte[(setupSects + 1) * 512 + pmSize];
-        f[0x1F1] = (byte) setupSects;
-        put32(f, 0x1F4, pmSize / 16);                 // syssize
-        put16(f, 0x1FE, 0xAA55);                      // boot_flag
-        f[0x200] = (byte) 0xEB;
-        f[0x201] = 0x6A;
-        put32(f, 0x202, 0x53726448);                  // "HdrS"
-        put16(f, 0x206, 0x020F);                      // protocol 2.15
-        f[0x211] = 0x01;                              // LOADED_HIGH
-        put32(f, 0x214, 0x100000);                    // code32_start
-        put32(f, 0x22C, 0x7FFFFFFF);                  // initrd_addr_max
-        put32(f, 0x230, 0x200000);                    // kernel_alignment
-        f[0x234] = 1;                                 // relocatable_kernel
-        f[0x235] = 21;                                // min_alignment
-        put32(f, 0x238, 2047);                        // cmdline_size
-        put32(f, 0x258, 0x1000000);                   // pref_address
-        put32(f, 0x260, 0x20000);                     // init_size
-        System.arraycopy(payload, 0, f, (setupSects + 1) * 512, payload.length);
+        byte[] f = dev.vmm.cli.RunCommandTest.bzImage(payload);
         Path p = dir.resolve(name);
         Files.write(p, f);
         return p;
-    }
-
-    private static void put16(byte[] b, int o, int v) {
-        b[o] = (byte) v;
-        b[o + 1] = (byte) (v >>> 8);
-    }
-
-    private static void put32(byte[] b, int o, int v) {
-        put16(b, o, v);
-        put16(b, o + 2, v >>> 16);
     }
 }
