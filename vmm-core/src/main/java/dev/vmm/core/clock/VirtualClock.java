@@ -1,5 +1,7 @@
 package dev.vmm.core.clock;
 
+import dev.vmm.core.persist.Persist;
+import java.util.ArrayList;
 import java.util.PriorityQueue;
 
 /**
@@ -10,7 +12,19 @@ import java.util.PriorityQueue;
  * derived from the number of retired instructions only, so the same guest and inputs give the same
  * run. Timers fire from {@link #runDue()}, which the CPU loop calls between instructions.
  */
-public final class VirtualClock implements Clock {
+public final class VirtualClock implements Clock, Persist<VirtualClock.State> {
+    /**
+     * The clock's state in a snapshot. Pending timers are not part of it: they are derived state,
+     * which each device re-arms from its own restored registers.
+     *
+     * @param mode                how guest time advances
+     * @param nanosPerInstruction guest nanoseconds per retired instruction (deterministic mode)
+     * @param instructions        instructions retired so far
+     * @param nanos               guest time, in nanoseconds
+     */
+    public record State(Mode mode, long nanosPerInstruction, long instructions, long nanos) {
+    }
+
     /** How guest time advances. */
     public enum Mode { REALTIME, DETERMINISTIC }
 
@@ -153,6 +167,37 @@ public final class VirtualClock implements Clock {
         long now = nanos();
         if (target > now) {
             offset += target - now;
+        }
+    }
+
+    /** The clock's state at this moment (a running real-time clock gives the time of the call). */
+    @Override
+    public State save() {
+        return new State(mode, nanosPerInstruction, instructions, nanos());
+    }
+
+    /**
+     * Sets guest time and the instruction count from {@code s} and disarms every timer (the devices
+     * restored after the clock re-arm theirs). A running real-time clock goes on from the restored
+     * time. Refuses a state of the other mode or another instruction rate: the machine must be built
+     * like the one that was saved.
+     */
+    @Override
+    public void restore(State s) {
+        if (s.mode() != mode || s.nanosPerInstruction() != nanosPerInstruction) {
+            throw new IllegalArgumentException("clock state is " + s.mode() + " at " + s.nanosPerInstruction()
+                    + " ns/instruction, this machine's clock is " + mode + " at " + nanosPerInstruction);
+        }
+        for (Timer t : new ArrayList<>(queue)) {
+            t.armed = false;
+        }
+        queue.clear();
+        instructions = s.instructions();
+        if (mode == Mode.DETERMINISTIC) {
+            offset = s.nanos() - instructions * nanosPerInstruction;
+        } else {
+            offset = s.nanos();
+            realBase = System.nanoTime();
         }
     }
 }

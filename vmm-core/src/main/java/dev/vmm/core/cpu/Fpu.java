@@ -1,6 +1,7 @@
 package dev.vmm.core.cpu;
 
 import dev.vmm.core.fpu.FpEnv;
+import dev.vmm.core.persist.Persist;
 
 /**
  * The floating-point and SIMD state of one CPU: the x87 FPU (eight 80-bit physical registers
@@ -18,7 +19,7 @@ import dev.vmm.core.fpu.FpEnv;
  *
  * <p>Not thread-safe: belongs to its CPU's thread, like all architectural state.
  */
-public final class Fpu {
+public final class Fpu implements Persist<FpuState> {
     // Status word bits.
     public static final int SW_IE = 0x0001;
     public static final int SW_DE = 0x0002;
@@ -239,5 +240,32 @@ public final class Fpu {
         int idx = 2 * n + (k >> 1);
         int sh = 32 * (k & 1);
         xmm[idx] = (xmm[idx] & ~(0xFFFF_FFFFL << sh)) | (v & 0xFFFF_FFFFL) << sh;
+    }
+
+    // ---- snapshot -----------------------------------------------------------------------------
+
+    @Override
+    public FpuState save() {
+        return new FpuState(se, sig, fcw, statusWord(), emptyMask, fop, fcs, fip, fds, fdp, xmm, mxcsr);
+    }
+
+    /** Restores {@code s}; the softfloat scratch environment is derived and left as it is. */
+    @Override
+    public void restore(FpuState s) {
+        int[] e = s.se();
+        for (int k = 0; k < 8; k++) {
+            se[k] = e[k] & 0xFFFF;
+        }
+        System.arraycopy(s.sig(), 0, sig, 0, 8);
+        fcw = s.fcw() & 0xFFFF;
+        setStatusWord(s.fsw() & 0xFFFF);
+        emptyMask = s.emptyMask() & 0xFF;
+        fop = s.fop() & 0x7FF;
+        fcs = s.fcs() & 0xFFFF;
+        fip = s.fip();
+        fds = s.fds() & 0xFFFF;
+        fdp = s.fdp();
+        System.arraycopy(s.xmm(), 0, xmm, 0, 16);
+        mxcsr = s.mxcsr() & MXCSR_MASK;
     }
 }

@@ -47,13 +47,23 @@ public final class VcpuLoop {
      * interrupts masked still returns.
      */
     public Cpu.Exit run(long maxInstructions) {
+        long end = cpu.instructionCount() + maxInstructions;
+        long endTime = clock.mode() == VirtualClock.Mode.DETERMINISTIC
+                ? saturatedAdd(clock.nanos(), saturatedMultiply(maxInstructions, clock.nanosPerInstruction()))
+                : Long.MAX_VALUE;
+        return runUntil(end, endTime);
+    }
+
+    /**
+     * As {@link #run(long)}, with absolute bounds: returns {@link Cpu.Exit#LIMIT} once the
+     * instruction count reaches {@code end}, or (deterministic mode) once an idle CPU's guest time
+     * reaches {@code endTime}. A run from a restored snapshot uses it to stop where the
+     * uninterrupted run would have.
+     */
+    public Cpu.Exit runUntil(long end, long endTime) {
         runner = Thread.currentThread();
         clock.start();
         try {
-            long end = cpu.instructionCount() + maxInstructions;
-            long endTime = clock.mode() == VirtualClock.Mode.DETERMINISTIC
-                    ? saturatedAdd(clock.nanos(), saturatedMultiply(maxInstructions, clock.nanosPerInstruction()))
-                    : Long.MAX_VALUE;
             while (true) {
                 long before = cpu.instructionCount();
                 long left = end - before;

@@ -2,41 +2,89 @@ package dev.vmm.core.snapshot;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import com.github.luben.zstd.Zstd;
+import com.github.luben.zstd.ZstdCompressCtx;
+import java.util.Arrays;
+import java.util.stream.IntStream;
 import java.util.zip.DataFormatException;
 import java.util.zip.Deflater;
 import java.util.zip.Inflater;
 
 /**
- * The guest RAM section ("ram", version 1): sparse and compressed.
+ * The guest RAM section ("ram"): sparse and compressed.
  *
  * <p>Payload: u64 RAM size in bytes, u32 page size (4096), u32 pages per chunk, then for each chunk
  * (the last may hold fewer pages): a page bitmap (one bit per page of the chunk, LSB first, padded
  * to whole bytes; a 1 is a page with a nonzero byte), u32 length of the compressed data, and the
- * present pages concatenated and compressed with {@link Deflater} (zlib format, a fresh stream per
- * chunk; length 0 when no page of the chunk is present). All-zero pages are omitted and read back as
- * zeros. A later section version may replace Deflater by zstd or LZ4; version 1 stays readable.
+ * present pages concatenated and compressed (length 0 when no page of the chunk is present).
+ * All-zero pages are omitted and read back as zeros. Version 2 compresses each chunk as one zstd
+ * frame (level 1, with the frame checksum; the reference libzstd through zstd-jni); version 1, still read, used
+ * {@link Deflater} (zlib format, a fresh stream per chunk). Chunks are compressed in parallel.
  */
 public final class RamSection {
     public static final String NAME = "ram";
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
     static final int PAGE = 4096;
     /** Pages per chunk: 1 MiB of RAM. */
     static final int CHUNK_PAGES = 256;
+    /** zstd level: the fastest of the standard levels; RAM compresses well enough at it. */
+    static final int ZSTD_LEVEL = 1;
 
     private RamSection() {
     }
 
-    /** Writes {@code ram} (a multiple of 4 KiB long). */
+    /** Writes {@code ram} (a multiple of 4 KiB long) as version {@link #VERSION}. */
     public static void write(SectionOutput out, MemorySegment ram) {
+        long pages = header(out, ram);
+        int chunks = (int) ((pages + CHUNK_PAGES - 1) / CHUNK_PAGES);
+        byte[][] packed = new byte[chunks][];
+        IntStream.range(0, chunks).parallel().forEach(c -> packed[c] = zstdChunk(ram, (long) c * CHUNK_PAGES,
+                (int) Math.min(CHUNK_PAGES, pages - (long) c * CHUNK_PAGES)));
+        for (byte[] p : packed) {
+            out.bytes(p);
+        }
+    }
+
+    private static long header(SectionOutput out, MemorySegment ram) {
         long size = ram.byteSize();
         if (size % PAGE != 0) {
             throw new IllegalArgumentException("RAM size " + size + " is not a multiple of " + PAGE);
         }
-        long pages = size / PAGE;
         out.u64(size).u32(PAGE).u32(CHUNK_PAGES);
+        return size / PAGE;
+    }
+
+    /** One chunk: its bitmap, u32 length and the zstd frame of its present pages. */
+    private static byte[] zstdChunk(MemorySegment ram, long first, int n) {
+        byte[] bitmap = new byte[(n + 7) / 8];
+        byte[] plain = new byte[n * PAGE];
+        int used = 0;
+        for (int k = 0; k < n; k++) {
+            MemorySegment page = ram.asSlice((first + k) * PAGE, PAGE);
+            if (!zero(page)) {
+                bitmap[k >>> 3] |= (byte) (1 << (k & 7));
+                MemorySegment.copy(page, ValueLayout.JAVA_BYTE, 0, plain, used, PAGE);
+                used += PAGE;
+            }
+        }
+        byte[] frame = new byte[0];
+        if (used != 0) {
+            try (ZstdCompressCtx z = new ZstdCompressCtx()) {
+                z.setLevel(ZSTD_LEVEL);
+                z.setChecksum(true);
+                frame = z.compress(Arrays.copyOf(plain, used));
+            }
+        }
+        SectionOutput o = new SectionOutput();
+        o.bytes(bitmap).u32(frame.length).bytes(frame);
+        return Arrays.copyOf(o.buffer(), o.size());
+    }
+
+    /** Writes {@code ram} as version 1 (deflate): the golden v1 fixture's writer. */
+    static void writeV1(SectionOutput out, MemorySegment ram) {
+        long pages = header(out, ram);
         Deflater deflater = new Deflater(Deflater.BEST_SPEED);
         try {
-            byte[] page = new byte[PAGE];
             byte[] plain = new byte[CHUNK_PAGES * PAGE];
             byte[] packed = new byte[4096];
             for (long first = 0; first < pages; first += CHUNK_PAGES) {
@@ -44,10 +92,10 @@ public final class RamSection {
                 byte[] bitmap = new byte[(n + 7) / 8];
                 int used = 0;
                 for (int k = 0; k < n; k++) {
-                    MemorySegment.copy(ram, ValueLayout.JAVA_BYTE, (first + k) * PAGE, page, 0, PAGE);
+                    MemorySegment page = ram.asSlice((first + k) * PAGE, PAGE);
                     if (!zero(page)) {
                         bitmap[k >>> 3] |= (byte) (1 << (k & 7));
-                        System.arraycopy(page, 0, plain, used, PAGE);
+                        MemorySegment.copy(page, ValueLayout.JAVA_BYTE, 0, plain, used, PAGE);
                         used += PAGE;
                     }
                 }
@@ -74,7 +122,7 @@ public final class RamSection {
 
     /** Reads the section into {@code ram}, which must be exactly the saved RAM's size. */
     public static void read(SectionInput in, MemorySegment ram) throws SnapshotFormatException {
-        if (in.version() != VERSION) {
+        if (in.version() < 1 || in.version() > VERSION) {
             throw newerVersion(in, VERSION);
         }
         long size = in.u64();
@@ -100,24 +148,10 @@ public final class RamSection {
                 byte[] packed = in.bytes(in.u32());
                 byte[] plain = new byte[present * PAGE];
                 if (present > 0) {
-                    inflater.reset();
-                    inflater.setInput(packed);
-                    try {
-                        int got = 0;
-                        while (got < plain.length && !inflater.finished()) {
-                            int k = inflater.inflate(plain, got, plain.length - got);
-                            if (k == 0 && (inflater.needsInput() || inflater.needsDictionary())) {
-                                break;
-                            }
-                            got += k;
-                        }
-                        if (got != plain.length || !inflater.finished() || inflater.getRemaining() != 0) {
-                            throw SnapshotFormatException.inSection(in.section(), at,
-                                    "RAM chunk at page " + first + " does not inflate to " + present + " pages");
-                        }
-                    } catch (DataFormatException e) {
+                    boolean ok = in.version() == 1 ? inflate(inflater, packed, plain) : unzstd(packed, plain);
+                    if (!ok) {
                         throw SnapshotFormatException.inSection(in.section(), at,
-                                "RAM chunk at page " + first + " is not valid deflate data");
+                                "RAM chunk at page " + first + " does not decompress to " + present + " pages");
                     }
                 } else if (packed.length != 0) {
                     throw SnapshotFormatException.inSection(in.section(), at, "data for an empty RAM chunk");
@@ -128,8 +162,8 @@ public final class RamSection {
                     if ((bitmap[k >>> 3] & (1 << (k & 7))) != 0) {
                         MemorySegment.copy(plain, used, ram, ValueLayout.JAVA_BYTE, off, PAGE);
                         used += PAGE;
-                    } else {
-                        ram.asSlice(off, PAGE).fill((byte) 0);
+                    } else if (!zero(ram.asSlice(off, PAGE))) {
+                        ram.asSlice(off, PAGE).fill((byte) 0);   // a page never touched stays unbacked
                     }
                 }
                 for (int k = n; k < bitmap.length * 8; k++) {
@@ -144,13 +178,41 @@ public final class RamSection {
         in.expectEnd();
     }
 
-    private static boolean zero(byte[] page) {
-        for (byte b : page) {
-            if (b != 0) {
-                return false;
+    private static boolean inflate(Inflater inflater, byte[] packed, byte[] plain) {
+        inflater.reset();
+        inflater.setInput(packed);
+        try {
+            int got = 0;
+            while (got < plain.length && !inflater.finished()) {
+                int k = inflater.inflate(plain, got, plain.length - got);
+                if (k == 0 && (inflater.needsInput() || inflater.needsDictionary())) {
+                    break;
+                }
+                got += k;
             }
+            return got == plain.length && inflater.finished() && inflater.getRemaining() == 0;
+        } catch (DataFormatException e) {
+            return false;
         }
-        return true;
+    }
+
+    private static boolean unzstd(byte[] packed, byte[] plain) {
+        long size = Zstd.getFrameContentSize(packed);
+        if (size != plain.length) {
+            return false;
+        }
+        try {
+            long k = Zstd.decompressByteArray(plain, 0, plain.length, packed, 0, packed.length);
+            return !Zstd.isError(k) && k == plain.length;
+        } catch (RuntimeException e) {   // ZstdException: malformed frame
+            return false;
+        }
+    }
+
+    private static final MemorySegment ZERO_PAGE = MemorySegment.ofArray(new byte[PAGE]);
+
+    private static boolean zero(MemorySegment page) {
+        return page.mismatch(ZERO_PAGE) == -1;
     }
 
     static SnapshotFormatException newerVersion(SectionInput in, int supported) {

@@ -63,7 +63,7 @@ final class GoldenV1 {
         MemorySegment ram = MemorySegment.ofArray(ram());
         new SnapshotWriter(NOTE)
                 .section(CpuSection.NAME, CpuSection.VERSION, false, out -> CpuSection.write(out, s))
-                .section(RamSection.NAME, RamSection.VERSION, false, out -> RamSection.write(out, ram))
+                .section(RamSection.NAME, 1, false, out -> RamSection.writeV1(out, ram))
                 .writeTo(file);
     }
 }

@@ -104,6 +104,7 @@ public final class PcBoard implements AutoCloseable {
     private Hpet hpet;
     private I8042 keyboard;
     private A20Gate a20;
+    private Port92 port92;
     private final Uart16550[] uarts = new Uart16550[4];
     private Vga vga;
     private PciBus pci;
@@ -208,7 +209,8 @@ public final class PcBoard implements AutoCloseable {
         a20 = new A20Gate(cpu::setA20);
         keyboard = new I8042(isaIrq[1].newInput(), isaIrq[12].newInput(), a20::setFromI8042, this::resetRequested);
         keyboard.attach(io);
-        new Port92(a20::setFromPort92, this::resetRequested).attach(io);
+        port92 = new Port92(a20::setFromPort92, this::resetRequested);
+        port92.attach(io);
     }
 
     private void attachSerialPorts() {
@@ -331,6 +333,37 @@ public final class PcBoard implements AutoCloseable {
                 return x;
             }
             // the monitor kicked the CPU out of its quantum: go on once it lets go of the gate
+        }
+    }
+
+    /**
+     * Runs until the instruction count reaches {@code stopAt}, counted from power-on (or the saved
+     * machine's power-on, after a restore): the stop point of {@link #run(long) run(stopAt)} on a fresh
+     * board. In deterministic mode an idle CPU also stops once guest time reaches {@code stopAt}
+     * instructions' worth of nanoseconds, as there. Otherwise as {@link #run(long)}.
+     */
+    public Exit runTo(long stopAt) {
+        long endTime = clock.mode() == VirtualClock.Mode.DETERMINISTIC
+                ? Math.multiplyHigh(stopAt, clock.nanosPerInstruction()) != 0 ? Long.MAX_VALUE
+                : stopAt * clock.nanosPerInstruction() : Long.MAX_VALUE;
+        while (true) {
+            Cpu.Exit e;
+            gate.enter();
+            try {
+                if (stopRequested || pending != null) {
+                    e = Cpu.Exit.STOPPED;
+                } else if (cpu.instructionCount() >= stopAt) {
+                    e = Cpu.Exit.LIMIT;
+                } else {
+                    e = loop.runUntil(stopAt, endTime);
+                }
+            } finally {
+                gate.exit();
+            }
+            Exit x = exitFor(e);
+            if (x != null) {
+                return x;
+            }
         }
     }
 
@@ -505,6 +538,23 @@ public final class PcBoard implements AutoCloseable {
 
     public I8042 keyboardController() {
         return keyboard;
+    }
+
+    public A20Gate a20Gate() {
+        return a20;
+    }
+
+    public Port92 port92() {
+        return port92;
+    }
+
+    /** The wired-OR line of ISA IRQ {@code n} (0-15). */
+    public SharedIrqLine isaIrq(int n) {
+        return isaIrq[n];
+    }
+
+    public Piix3IsaBridge isaBridge() {
+        return isaBridge;
     }
 
     public Uart16550 serial(int n) {
