@@ -88,6 +88,20 @@ public final class Qcow2Overlay {
         }
     }
 
+    /**
+     * Writes what a copy-on-write disk holds in memory ({@link RawImage} in copy-on-write mode or a
+     * {@link CopyOnWriteDisk}) to {@code delta}, a qcow2 file whose backing file is the disk's image,
+     * and closes it: the file plus its backing file is the disk as the guest sees it now, and nothing
+     * writes to it afterwards. {@code current} is left as it was (still in use by the guest).
+     */
+    public static void writeDelta(BlockDevice current, Path delta) throws IOException {
+        if (!(current instanceof CopyOnWriteDisk) && !(current instanceof RawImage r && r.overlay().isPresent())) {
+            throw new IOException(current.name() + " is not a copy-on-write disk");
+        }
+        Qcow2Image img = create(current, delta);
+        img.abandonKeepingBacking();
+    }
+
     private static void copyMemoryClusters(CowOverlay cow, Qcow2Image img) throws IOException {
         for (long index : cow.clusterIndices()) {
             byte[] c = cow.cluster(index);

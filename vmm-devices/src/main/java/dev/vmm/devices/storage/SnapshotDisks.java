@@ -1,0 +1,126 @@
+package dev.vmm.devices.storage;
+
+import dev.vmm.devices.storage.formats.DiskFormat;
+import dev.vmm.devices.storage.qcow2.Qcow2Image;
+import dev.vmm.devices.storage.qcow2.Qcow2Overlay;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * The disks of a snapshot: at snapshot time each disk's image is frozen (never written again) so
+ * that it matches the RAM in the snapshot; the snapshot names the frozen image and its backing files
+ * by path, size and SHA-256, and a restore checks them before anything runs.
+ *
+ * <p>How a disk is frozen depends on where the guest's writes go ({@link #freeze}): a disk written
+ * through to its file switches to a new qcow2 overlay backed by that file; a copy-on-write disk
+ * (writes held in memory) writes its in-memory delta to a qcow2 file backed by its image and goes on
+ * in memory; a read-only disk is frozen already.
+ */
+public final class SnapshotDisks {
+    /**
+     * One file of a frozen disk's chain.
+     *
+     * @param path   the absolute path
+     * @param size   the file's size in bytes
+     * @param sha256 the SHA-256 of the file, hexadecimal
+     */
+    public record ImageFile(String path, long size, String sha256) {
+    }
+
+    private SnapshotDisks() {
+    }
+
+    /**
+     * Freezes {@code disk} and returns the frozen image (the top of its chain). {@code delta}: where
+     * a copy-on-write disk's in-memory delta goes; {@code after}: the overlay a written-through disk
+     * switches to (the caller tells the user; the old image is closed with the overlay later).
+     * Neither file may exist yet.
+     */
+    public static Path freeze(SwappableDisk disk, Path delta, Path after) throws IOException {
+        BlockDevice current = disk.current();
+        if (current instanceof CopyOnWriteDisk || current instanceof RawImage r && r.overlay().isPresent()) {
+            Qcow2Overlay.writeDelta(current, delta);
+            return delta.toAbsolutePath();
+        }
+        Path file = switch (current) {
+            case RawImage r -> r.path();
+            case Qcow2Image q -> q.path();
+            default -> throw new IOException("cannot snapshot the disk " + current.name()
+                    + ": only raw and qcow2 images can be frozen (convert it with vmm disk convert)");
+        };
+        if (!current.readOnly()) {
+            disk.swap(Qcow2Overlay.create(current, after));
+        }
+        return file.toAbsolutePath();
+    }
+
+    /** The chain of {@code top}: the image and its backing files, each with its size and SHA-256. */
+    public static List<ImageFile> describe(Path top) throws IOException {
+        List<ImageFile> chain = new ArrayList<>();
+        Path p = top.toAbsolutePath();
+        while (p != null) {
+            if (chain.size() > 16) {
+                throw new IOException("backing chain of " + top + " is longer than 16 files");
+            }
+            chain.add(new ImageFile(p.toString(), Files.size(p), sha256(p)));
+            Path next = null;
+            if (DiskFormat.probe(p) == DiskFormat.QCOW2) {
+                try (Qcow2Image q = Qcow2Image.open(p, false)) {
+                    String b = q.header().backingFile();
+                    if (b != null) {
+                        next = Qcow2Image.backingPath(p, b).toAbsolutePath();
+                    }
+                }
+            }
+            p = next;
+        }
+        return chain;
+    }
+
+    /**
+     * Checks that every file of {@code chain} is still there and unchanged; returns the problem as
+     * one line (naming the file), or null.
+     */
+    public static String check(List<ImageFile> chain) throws IOException {
+        for (ImageFile f : chain) {
+            Path p = Path.of(f.path());
+            if (!Files.isRegularFile(p)) {
+                return "disk image " + p + " is missing" + (Files.exists(p) ? " (not a regular file)" : "");
+            }
+            long size = Files.size(p);
+            if (size != f.size()) {
+                return "disk image " + p + " changed since the snapshot (" + size + " bytes, the snapshot says "
+                        + f.size() + ")";
+            }
+            if (!sha256(p).equals(f.sha256())) {
+                return "disk image " + p + " changed since the snapshot (its SHA-256 differs)";
+            }
+        }
+        return null;
+    }
+
+    /** The SHA-256 of {@code file}, hexadecimal. */
+    public static String sha256(Path file) throws IOException {
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        byte[] buf = new byte[1 << 20];
+        try (InputStream in = Files.newInputStream(file)) {
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                sha.update(buf, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(sha.digest());
+    }
+}
