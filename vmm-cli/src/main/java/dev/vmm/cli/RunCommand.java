@@ -12,22 +12,15 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-import dev.vmm.cli.console.TerminalBackend;
-import dev.vmm.cli.console.VgaConsole;
-import dev.vmm.cli.monitor.RunMonitor;
 import dev.vmm.devices.board.BoardConfig;
 import dev.vmm.devices.board.PcBoard;
 import dev.vmm.devices.ide.AtaDisk;
 import dev.vmm.devices.ide.AtapiCdrom;
-import dev.vmm.devices.serial.FileBackend;
-import dev.vmm.devices.serial.NullBackend;
 import dev.vmm.devices.serial.SerialBackend;
-import dev.vmm.devices.serial.SerialReceiver;
 import dev.vmm.devices.storage.IsoImage;
-import dev.vmm.devices.storage.BlockDevice;
+import dev.vmm.devices.storage.SwappableDisk;
 import dev.vmm.devices.storage.RawImage;
 import dev.vmm.devices.storage.formats.DiskImages;
-import dev.vmm.devices.vga.Screenshot;
 import dev.vmm.images.GuestImages;
 import org.jline.terminal.Terminal;
 import picocli.CommandLine.Command;
@@ -126,8 +119,16 @@ public final class RunCommand implements Callable<Integer> {
     private Path screenshot;
 
     @Option(names = "--stop-at", paramLabel = "N", description = "Stop cleanly (status 0) after N instructions, "
-            + "counted from the last (re)boot.")
+            + "counted from the last (re)boot (with --deterministic an idle guest also stops once its time reaches "
+            + "N ns).")
     private Long stopAt;
+
+    @Option(names = "--save-at", paramLabel = "N:FILE", description = "Save the VM to the snapshot FILE when it "
+            + "reaches instruction N (the point --stop-at N would stop at), then go on; vmm restore FILE resumes it.")
+    private String saveAt;
+
+    @Option(names = "--ram-hash", description = "When the VM ends, print the SHA-256 of guest RAM (to compare runs).")
+    private boolean ramHash;
 
     /** A refusal before the VM starts: one line on stderr, status 2. */
     static final class BadInput extends Exception {
@@ -139,9 +140,6 @@ public final class RunCommand implements Callable<Integer> {
     }
 
     private Terminal terminal;
-    private volatile boolean quit;
-    private volatile PcBoard current;
-    private VgaConsole vga;
 
     @Override
     public Integer call() {
@@ -187,6 +185,11 @@ public final class RunCommand implements Callable<Integer> {
         if (stopAt != null && stopAt <= 0) {
             throw new BadInput("--stop-at must be a positive number of instructions, not " + stopAt);
         }
+        BoardSession.SaveAt save = saveAt == null ? null : BoardSession.SaveAt.parse(saveAt);
+        BoardSession session = new BoardSession(serial, stopAt, save, ramHash, screenshot);
+        if (terminal != null) {
+            session.onTerminal(terminal);
+        }
         long ram = parseMemory(memory);
         RawImage.Mode mode = switch (diskMode.toLowerCase(Locale.ROOT)) {
             case "rw" -> RawImage.Mode.READ_WRITE;
@@ -195,10 +198,11 @@ public final class RunCommand implements Callable<Integer> {
             default -> throw new BadInput("--disk-mode must be rw, ro or cow, not '" + diskMode + "'");
         };
 
-        BlockDevice diskImage = null;
+        SwappableDisk diskImage = null;
         if (disk != null) {
             try {
-                diskImage = DiskImages.open(disk, null, mode);   // raw, qcow2 or VMDK, probed
+                // raw, qcow2 or VMDK, probed; a snapshot may switch it to an overlay
+                diskImage = new SwappableDisk(DiskImages.open(disk, null, mode));
             } catch (IOException e) {
                 throw new BadInput(e.getMessage());
             }
@@ -258,129 +262,69 @@ public final class RunCommand implements Callable<Integer> {
             }
         }
 
-        SerialBackend com1 = serialBackend(resources);
-        if (!serial.equals("stdio") && VgaConsole.available()) {
-            try {
-                vga = VgaConsole.start(() -> current, this::quit);
-            } catch (IOException e) {
-                throw new BadInput("cannot show the VGA screen on this terminal: " + e.getMessage());
-            }
-            resources.add(vga);
+        VmSnapshots.Boot bootKind = kernel != null ? VmSnapshots.Boot.KERNEL
+                : bios != null ? VmSnapshots.Boot.EXTERNAL_BIOS : VmSnapshots.Boot.BIOS;
+        List<VmSnapshots.Drive> drives = new ArrayList<>();
+        if (diskImage != null) {
+            drives.add(new VmSnapshots.Drive(0, 0, diskImage, null));
         }
-
-        BoardConfig.Builder b = BoardConfig.builder().memory(ram).deterministic(deterministic)
-                .serial(0, com1).debugConsole(debugOut).debugExit(debugExit);
-        return runBoards(err, b, diskImage, iso, bootSetup);
+        if (iso != null) {
+            drives.add(new VmSnapshots.Drive(1, 0, null, cdrom));
+        }
+        VmSnapshots saver = new VmSnapshots(bootKind, boot == null ? "" : boot, drives);
+        Booted machine = new Booted(bootSetup, diskImage, iso, saver);
+        SerialBackend com1 = session.serialBackend(resources, machine);
+        session.startVga(resources);
+        machine.template = BoardConfig.builder().memory(ram).deterministic(deterministic)
+                .serial(0, com1).debugConsole(debugOut).debugExit(debugExit).config();
+        return session.run(err, machine);
     }
 
-    private int runBoards(PrintWriter err, BoardConfig.Builder template, BlockDevice diskImage, IsoImage iso,
-                          BootSetup bootSetup) throws BadInput {
-        boolean first = true;
-        while (true) {
+    /** A VM booted from the command line's options; a guest reset boots a fresh board the same way. */
+    private static final class Booted implements BoardSession.Machine {
+        private final BootSetup bootSetup;
+        private final SwappableDisk disk;
+        private final IsoImage cd;
+        private final VmSnapshots saver;
+        private BoardConfig template;
+
+        Booted(BootSetup bootSetup, SwappableDisk disk, IsoImage cd, VmSnapshots saver) {
+            this.bootSetup = bootSetup;
+            this.disk = disk;
+            this.cd = cd;
+            this.saver = saver;
+        }
+
+        @Override
+        public PcBoard board(boolean first, PrintWriter err) throws BadInput {
             // Fresh drive objects each boot: a reset returns the controllers to power-on state.
-            BoardConfig base = template.config();
-            BoardConfig.Builder fresh = BoardConfig.builder().memory(base.memoryBytes())
-                    .deterministic(base.deterministic()).rtcTime(base.rtcTime()).serial(0, base.serial(0))
-                    .debugConsole(base.debugConsole()).debugExit(base.debugExit());
-            if (diskImage != null) {
-                fresh.drive(0, 0, new AtaDisk(diskImage));
+            BoardConfig.Builder fresh = BoardConfig.builder().memory(template.memoryBytes())
+                    .deterministic(template.deterministic()).rtcTime(template.rtcTime()).serial(0, template.serial(0))
+                    .debugConsole(template.debugConsole()).debugExit(template.debugExit());
+            if (disk != null) {
+                fresh.drive(0, 0, new AtaDisk(disk));
             }
-            if (iso != null) {
-                fresh.drive(1, 0, new AtapiCdrom(iso));
+            if (cd != null) {
+                fresh.drive(1, 0, new AtapiCdrom(cd));
             }
             bootSetup.configure(fresh);
-            try (PcBoard board = fresh.build()) {
-                try {
-                    bootSetup.install(board);
-                } catch (IllegalArgumentException e) {
-                    if (first) {
-                        throw new BadInput(e.getMessage());
-                    }
-                    throw e;
-                }
-                first = false;
-                current = board;
-                if (quit) {
-                    return 0;
-                }
-                PcBoard.Exit exit = board.run(stopAt != null ? stopAt : Long.MAX_VALUE);
-                if (vga != null) {
-                    vga.paint();
-                }
-                current = null;
-                if (exit.kind() == PcBoard.ExitKind.RESET) {
-                    if (quit) {
-                        return 0;
-                    }
-                    continue;
-                }
-                writeScreenshot(err, board);
-                if (vga != null) {
-                    vga.close();            // the terminal back to normal before any message
-                }
-                switch (exit.kind()) {
-                    case POWER_OFF, STOPPED -> {
-                        return 0;
-                    }
-                    case DEBUG_EXIT -> {
-                        return exit.status();
-                    }
-                    case SHUTDOWN -> {
-                        err.println("vmm: guest triple fault; CPU state:");
-                        err.println(board.cpu());
-                        return EXIT_TRIPLE_FAULT;
-                    }
-                    case HALTED -> {
-                        err.println("vmm: guest halted with interrupts disabled");
-                        return EXIT_HALTED;
-                    }
-                    case LIMIT -> {
-                        err.println("vmm: stopped after " + stopAt + " instructions (--stop-at)");
-                        return 0;
-                    }
-                    default -> throw new IllegalStateException("unexpected exit " + exit);
-                }
-            }
-        }
-    }
-
-    private void writeScreenshot(PrintWriter err, PcBoard board) {
-        if (screenshot == null) {
-            return;
-        }
-        try {
-            Screenshot.writePng(board.vga().textScreen(), screenshot);
-        } catch (IOException e) {
-            err.println("vmm: writing the screenshot " + screenshot + ": " + e.getMessage());
-        }
-    }
-
-    private SerialBackend serialBackend(List<AutoCloseable> resources) throws BadInput {
-        SerialBackend backend;
-        if (serial.equals("none")) {
-            backend = new NullBackend();
-        } else if (serial.startsWith("file:") && serial.length() > 5) {
+            PcBoard board = fresh.build();
             try {
-                backend = new FileBackend(Path.of(serial.substring(5)), false);
-            } catch (IOException e) {
-                throw new BadInput("--serial " + serial + ": " + e.getMessage());
+                bootSetup.install(board);
+            } catch (IllegalArgumentException e) {
+                board.close();
+                if (first) {
+                    throw new BadInput(e.getMessage());
+                }
+                throw e;
             }
-        } else if (serial.equals("stdio")) {
-            TerminalBackend t;
-            RunMonitor monitor = new RunMonitor(() -> current, this::quit);
-            try {
-                t = terminal != null ? new TerminalBackend(terminal, false, this::quit, monitor)
-                        : TerminalBackend.system(this::quit, monitor);
-            } catch (IOException e) {
-                throw new BadInput("--serial stdio: no terminal: " + e.getMessage());
-            }
-            monitor.attach(t);
-            backend = new Reconnecting(t);
-        } else {
-            throw new BadInput("--serial must be stdio, none or file:PATH, not '" + serial + "'");
+            return board;
         }
-        resources.add(backend);
-        return backend;
+
+        @Override
+        public String save(PcBoard board, Path file) throws IOException {
+            return saver.save(board, file);
+        }
     }
 
     /** Nothing to boot given: the default guest (built on first use) as --kernel, --initrd and --append. */
@@ -401,15 +345,6 @@ public final class RunCommand implements Callable<Integer> {
     RunCommand onTerminal(Terminal t) {
         this.terminal = t;
         return this;
-    }
-
-    /** Ctrl-A x: ends the run from the terminal thread. */
-    private void quit() {
-        quit = true;
-        PcBoard b = current;
-        if (b != null) {
-            b.requestStop();
-        }
     }
 
     private static void requireFile(Path p, String option) throws BadInput {
@@ -435,36 +370,6 @@ public final class RunCommand implements Callable<Integer> {
             throw new BadInput("--memory: '" + text + "' must be between 1M and 3G and a multiple of 4K");
         }
         return bytes;
-    }
-
-    /** The UART connects its backend once per board; the terminal enters raw mode only for the first board. */
-    private static final class Reconnecting implements SerialBackend {
-        private final TerminalBackend terminal;
-        private boolean connected;
-
-        Reconnecting(TerminalBackend terminal) {
-            this.terminal = terminal;
-        }
-
-        @Override
-        public void write(int b) {
-            terminal.write(b);
-        }
-
-        @Override
-        public synchronized void connect(SerialReceiver receiver) {
-            if (connected) {
-                terminal.input().connect(receiver);
-            } else {
-                connected = true;
-                terminal.connect(receiver);
-            }
-        }
-
-        @Override
-        public void close() {
-            terminal.close();
-        }
     }
 
     /** A file for the debug console, flushed per byte so a crash loses nothing. */

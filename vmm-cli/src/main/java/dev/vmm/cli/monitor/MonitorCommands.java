@@ -59,6 +59,8 @@ public final class MonitorCommands {
         HELP.put("cont", "cont | c                   let a paused guest run again");
         HELP.put("step", "step [N] | s [N]           execute N instructions (default 1) of a paused guest");
         HELP.put("screendump", "screendump FILE.png        write the VGA text screen as a PNG (alias: screenshot)");
+        HELP.put("savevm", "savevm FILE                save the VM to a snapshot file (vmm restore FILE resumes it); "
+                + "the VM goes on");
         HELP.put("system_reset", "system_reset               reset the machine (reboot)");
         HELP.put("system_powerdown", "system_powerdown           press the ACPI power button");
         HELP.put("quit", "quit | q                   end the VM at once");
@@ -66,7 +68,7 @@ public final class MonitorCommands {
 
     /** Words completion offers: the commands, their aliases and {@code info}'s topics. */
     public static final List<String> COMMANDS = List.of("help", "info", "x", "xp", "stop", "cont", "c", "step", "s",
-            "screendump", "screenshot", "system_reset", "system_powerdown", "quit", "q");
+            "screendump", "screenshot", "savevm", "system_reset", "system_powerdown", "quit", "q");
     public static final List<String> INFO_TOPICS = List.of("status", "registers", "mem", "devices");
 
     private final MonitorTarget target;
@@ -122,6 +124,7 @@ public final class MonitorCommands {
             }
             case "step", "s" -> Reply.of(step(w.length > 1 ? w[1] : "1"));
             case "screendump", "screenshot" -> Reply.of(screendump(w));
+            case "savevm" -> Reply.of(savevm(w));
             case "system_reset" -> {
                 requireBoard();
                 target.reset();
@@ -287,6 +290,18 @@ public final class MonitorCommands {
             throw new Refused(w[0] + ": cannot write " + file + ": " + e.getMessage());
         }
         return "";
+    }
+
+    private String savevm(String[] w) throws Refused {
+        if (w.length != 2) {
+            throw new Refused("savevm: give one file name, e.g. savevm vm.vmmsnap");
+        }
+        requireBoard();
+        try {
+            return target.saveVm(Path.of(w[1])) + "\n";
+        } catch (IOException e) {
+            throw new Refused("savevm: " + e.getMessage());
+        }
     }
 
     /** Completion candidates for the word being typed after {@code before} (the words before it). */

@@ -1,6 +1,8 @@
 package dev.vmm.cli.monitor;
 
 import dev.vmm.devices.board.PcBoard;
+import java.io.IOException;
+import java.nio.file.Path;
 
 /**
  * The VM a monitor works on: its current board and the controls that differ between a standalone
@@ -31,6 +33,14 @@ public interface MonitorTarget {
         if (b != null) {
             b.acpi().pressPowerButton();
         }
+    }
+
+    /**
+     * Saves the VM to the snapshot {@code file} at an instruction boundary; the VM goes on running.
+     * Returns what to tell the user.
+     */
+    default String saveVm(Path file) throws IOException {
+        throw new IOException("this VM cannot be saved from here");
     }
 
     /** Ends the VM at once (QEMU's {@code quit}). */

@@ -20,7 +20,12 @@ public final class RunMonitor implements Runnable {
      * @param quit    ends the run (as Ctrl-A x)
      */
     public RunMonitor(Supplier<PcBoard> current, Runnable quit) {
-        this.commands = new MonitorCommands(new RunTarget("vmm run", current, quit));
+        this(current, quit, null);
+    }
+
+    /** @param saver saves the running board for {@code savevm} (null: not possible) */
+    public RunMonitor(Supplier<PcBoard> current, Runnable quit, RunTarget.Saver saver) {
+        this.commands = new MonitorCommands(new RunTarget("vmm run", current, quit, saver));
         this.quit = quit;
     }
 

@@ -8,7 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.vmm.core.cpu.Cpu;
 import dev.vmm.core.cpu.Segment;
 import dev.vmm.devices.acpi.AcpiPm;
+import dev.vmm.core.snapshot.Snapshot;
+import dev.vmm.core.snapshot.SnapshotReader;
+import dev.vmm.core.snapshot.SnapshotWriter;
 import dev.vmm.devices.board.BoardConfig;
+import dev.vmm.devices.board.BoardSnapshot;
 import dev.vmm.devices.board.PcBoard;
 import dev.vmm.devices.serial.StreamBackend;
 import java.awt.image.BufferedImage;
@@ -98,6 +102,46 @@ class MonitorCommandsTest {
             }
             Thread.sleep(1);
         }
+    }
+
+    @Test
+    void savevmSavesTheRunningGuestAtAnInstructionBoundaryAndItGoesOn() throws Exception {
+        start(GUEST);
+        Path file = dir.resolve("m.vmmsnap");
+        long[] savedCount = new long[1];
+        monitor = new MonitorCommands(new RunTarget("test", () -> board, () -> board.requestStop(), (b, f) -> {
+            savedCount[0] = b.memory().read32(0x500) & 0xFFFF_FFFFL;
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            assertEquals(savedCount[0], b.memory().read32(0x500) & 0xFFFF_FFFFL, "the vCPU is held while saving");
+            SnapshotWriter w = new SnapshotWriter("monitor test");
+            BoardSnapshot.addSections(w, b);
+            w.writeTo(f);
+            return "saved " + f;
+        }));
+        await(() -> counter() > 0, "the guest to count");
+        assertEquals("saved " + file + "\n", exec("savevm " + file));
+        assertEquals("VM status: running\n", exec("info status"), "the VM goes on");
+        await(() -> counter() > savedCount[0] + 1000, "the guest to count on");
+
+        Snapshot s = SnapshotReader.read(file, BoardSnapshot.sectionNames());
+        try (PcBoard copy = BoardConfig.builder().memory(16 << 20)
+                .serial(0, new StreamBackend(InputStream.nullInputStream(), new ByteArrayOutputStream(), "com1"))
+                .build()) {
+            BoardSnapshot.restore(copy, s);
+            assertEquals(savedCount[0], copy.memory().read32(0x500) & 0xFFFF_FFFFL, "RAM as it was at the save");
+            assertEquals(0x12345678L, copy.cpu().save().r()[1] & 0xFFFF_FFFFL, "ECX");
+        }
+        assertEquals("savevm: give one file name, e.g. savevm vm.vmmsnap\n", exec("savevm"));
+    }
+
+    @Test
+    void savevmWithoutASaverIsRefused() {
+        start(IDLE);
+        assertEquals("savevm: this VM cannot be saved from here\n", exec("savevm " + dir.resolve("x")));
     }
 
     @Test

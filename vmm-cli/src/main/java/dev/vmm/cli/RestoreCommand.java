@@ -1,0 +1,226 @@
+package dev.vmm.cli;
+
+import dev.vmm.core.snapshot.SnapshotFormatException;
+import dev.vmm.devices.board.BoardConfig;
+import dev.vmm.devices.board.BoardSnapshot;
+import dev.vmm.devices.board.PcBoard;
+import dev.vmm.devices.ide.AtaDisk;
+import dev.vmm.devices.ide.AtapiCdrom;
+import dev.vmm.devices.serial.NullBackend;
+import dev.vmm.devices.serial.SerialBackend;
+import dev.vmm.devices.storage.BlockDevice;
+import dev.vmm.devices.storage.IsoImage;
+import dev.vmm.devices.storage.RawImage;
+import dev.vmm.devices.storage.SwappableDisk;
+import dev.vmm.devices.storage.formats.DiskImages;
+import dev.vmm.devices.storage.qcow2.Qcow2Overlay;
+import dev.vmm.firmware.bios.Bios;
+import dev.vmm.firmware.bios.VgaBios;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code vmm restore FILE}: builds the machine a snapshot describes, restores its state and runs it
+ * on from where it was saved, as {@code vmm run} would. The snapshot, and every disk image it names
+ * (path, size and SHA-256), are checked before anything runs; each problem is one line on stderr and
+ * status 2. The frozen images are never written: the restored VM's disk writes go to a fresh
+ * copy-on-write overlay, in memory ({@code --disk-mode cow}) or in a new qcow2 file beside the
+ * snapshot ({@code --disk-mode rw}), so one snapshot restores any number of times.
+ */
+@Command(
+        name = "restore",
+        mixinStandardHelpOptions = true,
+        description = {"Resumes a VM saved with vmm run --save-at or the monitor's savevm.",
+                "Example: vmm restore vm.vmmsnap --serial stdio"},
+        sortOptions = false)
+public final class RestoreCommand implements Callable<Integer> {
+
+    @Spec
+    private CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "FILE", description = "The snapshot file.")
+    private Path file;
+
+    @Option(names = "--serial", paramLabel = "stdio|none|file:PATH", defaultValue = "stdio",
+            description = "COM1: the terminal (Ctrl-A x quits), nothing, or a file (default: ${DEFAULT-VALUE}).")
+    private String serial;
+
+    @Option(names = "--disk-mode", paramLabel = "cow|rw", defaultValue = "cow",
+            description = "Where the restored VM's disk writes go: cow keeps them in memory, rw in a new qcow2 "
+                    + "overlay beside the snapshot; the frozen images stay unchanged (default: ${DEFAULT-VALUE}).")
+    private String diskMode;
+
+    @Option(names = "--stop-at", paramLabel = "N", description = "Stop cleanly (status 0) at instruction N, counted "
+            + "from the saved VM's (re)boot, where vmm run --stop-at N would have stopped.")
+    private Long stopAt;
+
+    @Option(names = "--save-at", paramLabel = "N:FILE", description = "Save again at instruction N, then go on.")
+    private String saveAt;
+
+    @Option(names = "--ram-hash", description = "When the VM ends, print the SHA-256 of guest RAM (to compare runs).")
+    private boolean ramHash;
+
+    @Option(names = "--debugcon", paramLabel = "FILE", description = "Where bytes written to port 0xE9 go, if the "
+            + "saved VM had that port (default: nowhere).")
+    private Path debugcon;
+
+    @Option(names = "--screenshot", paramLabel = "FILE", description = "Write a PNG of the VGA text screen when the "
+            + "VM ends.")
+    private Path screenshot;
+
+    @Override
+    public Integer call() {
+        PrintWriter err = spec.commandLine().getErr();
+        List<AutoCloseable> resources = new ArrayList<>();
+        try {
+            return run(err, resources);
+        } catch (RunCommand.BadInput e) {
+            err.println("vmm restore: " + e.getMessage());
+            return RunCommand.EXIT_BAD_INPUT;
+        } finally {
+            for (int i = resources.size() - 1; i >= 0; i--) {
+                try {
+                    resources.get(i).close();
+                } catch (Exception e) {
+                    err.println("vmm restore: closing " + resources.get(i) + ": " + e.getMessage());
+                }
+            }
+            err.flush();
+        }
+    }
+
+    private int run(PrintWriter err, List<AutoCloseable> resources) throws RunCommand.BadInput {
+        if (stopAt != null && stopAt <= 0) {
+            throw new RunCommand.BadInput("--stop-at must be a positive number of instructions, not " + stopAt);
+        }
+        boolean rw = switch (diskMode.toLowerCase(Locale.ROOT)) {
+            case "cow" -> false;
+            case "rw" -> true;
+            default -> throw new RunCommand.BadInput("--disk-mode must be cow or rw, not '" + diskMode + "'");
+        };
+        BoardSession.SaveAt save = saveAt == null ? null : BoardSession.SaveAt.parse(saveAt);
+        VmSnapshots.Loaded loaded = VmSnapshots.load(file);
+        BoardSession session = new BoardSession(serial, stopAt, save, ramHash, screenshot);
+
+        List<VmSnapshots.Drive> drives = new ArrayList<>();
+        for (VmSnapshots.Medium m : loaded.recipe().media()) {
+            Path top = Path.of(m.chain().get(0).path());
+            try {
+                if (m.cdrom()) {
+                    IsoImage iso = IsoImage.open(top);
+                    resources.add(iso);
+                    drives.add(new VmSnapshots.Drive(m.channel(), m.unit(), null, top));
+                    isos.add(iso);
+                    continue;
+                }
+                BlockDevice dev;
+                if (rw) {
+                    Path overlay = freeOverlay(m);
+                    dev = Qcow2Overlay.create(DiskImages.open(top, null, RawImage.Mode.READ_ONLY), overlay);
+                    err.println("vmm restore: disk writes go to " + overlay);
+                } else {
+                    dev = DiskImages.open(top, null, RawImage.Mode.COPY_ON_WRITE);
+                }
+                SwappableDisk disk = new SwappableDisk(dev, m.name());
+                resources.add(disk);
+                drives.add(new VmSnapshots.Drive(m.channel(), m.unit(), disk, null));
+            } catch (IOException e) {
+                throw new RunCommand.BadInput(file + ": " + e.getMessage());
+            }
+        }
+        VmSnapshots.Recipe recipe = loaded.recipe();
+        VmSnapshots saver = new VmSnapshots(recipe.boot(), recipe.bootOrder(), drives);
+        Restored machine = new Restored(loaded, drives, saver);
+        machine.com1 = session.serialBackend(resources, machine);
+        session.startVga(resources);
+        if (loaded.shape().debugConsole()) {
+            try {
+                machine.debug = debugcon == null ? OutputStream.nullOutputStream() : Files.newOutputStream(debugcon);
+            } catch (IOException e) {
+                throw new RunCommand.BadInput("--debugcon " + debugcon + ": " + e.getMessage());
+            }
+            resources.add(machine.debug);
+        }
+        return session.run(err, machine);
+    }
+
+    private final List<IsoImage> isos = new ArrayList<>();
+
+    private Path freeOverlay(VmSnapshots.Medium m) {
+        String base = file.toAbsolutePath() + ".ide" + m.channel() + "-" + m.unit() + ".restored";
+        Path p = Path.of(base + ".qcow2");
+        for (int n = 2; Files.exists(p); n++) {
+            p = Path.of(base + "." + n + ".qcow2");
+        }
+        return p;
+    }
+
+    /** The machine of a snapshot: restored first; a guest reset reboots it through the built-in BIOS if it had it. */
+    private final class Restored implements BoardSession.Machine {
+        private final VmSnapshots.Loaded loaded;
+        private final List<VmSnapshots.Drive> drives;
+        private final VmSnapshots saver;
+        private SerialBackend com1;
+        private OutputStream debug;
+
+        Restored(VmSnapshots.Loaded loaded, List<VmSnapshots.Drive> drives, VmSnapshots saver) {
+            this.loaded = loaded;
+            this.drives = drives;
+            this.saver = saver;
+        }
+
+        @Override
+        public PcBoard board(boolean first, PrintWriter err) throws RunCommand.BadInput {
+            VmSnapshots.Boot boot = loaded.recipe().boot();
+            if (!first && boot == VmSnapshots.Boot.KERNEL) {
+                err.println("vmm restore: the guest reset; a VM booted from a kernel file does not reboot after a "
+                        + "restore (run it again with vmm run)");
+                return null;
+            }
+            BoardSnapshot.Shape shape = loaded.shape();
+            BoardConfig.Builder b = shape.builder().debugConsole(debug);
+            for (int n = 0; n < 4; n++) {
+                if ((shape.serialPorts() & 1 << n) != 0) {
+                    b.serial(n, n == 0 ? com1 : new NullBackend());
+                }
+            }
+            int cd = 0;
+            for (VmSnapshots.Drive d : drives) {
+                b.drive(d.channel(), d.unit(), d.disk() != null ? new AtaDisk(d.disk()) : new AtapiCdrom(isos.get(cd++)));
+            }
+            PcBoard board = b.build();
+            try {
+                switch (boot) {
+                    case BIOS -> Bios.attach(board, loaded.recipe().bootOrder().isEmpty() ? Bios.DEFAULT_ORDER
+                            : Bios.BootDevice.parseOrder(loaded.recipe().bootOrder()));
+                    case EXTERNAL_BIOS -> VgaBios.attach(board);
+                    case KERNEL -> { }
+                }
+                if (first) {
+                    BoardSnapshot.restore(board, loaded.snapshot());
+                }
+            } catch (SnapshotFormatException | IllegalArgumentException e) {
+                board.close();
+                throw new RunCommand.BadInput(file + ": " + e.getMessage());
+            }
+            return board;
+        }
+
+        @Override
+        public String save(PcBoard board, Path target) throws IOException {
+            return saver.save(board, target);
+        }
+    }
+}
