@@ -229,14 +229,16 @@ public final class RecordCodec {
         }
         Map<String, Object> values = new HashMap<>();
         for (int k = 0; k < n; k++) {
+            int fieldAt = in.position();
             String name = new String(in.bytes(in.u8()), StandardCharsets.UTF_8);
             String path = field.isEmpty() ? name : field + "." + name;
             RecordComponent c = byName.get(name);
             if (c == null) {
-                throw in.error("field '" + path + "' is unknown to this vmm (" + type.getSimpleName() + ")");
+                throw SnapshotFormatException.inSection(in.section(), fieldAt, "field '" + path
+                        + "' is unknown to this vmm (" + type.getSimpleName() + ")");
             }
             if (values.containsKey(name)) {
-                throw in.error("field '" + path + "' appears twice");
+                throw SnapshotFormatException.inSection(in.section(), fieldAt, "field '" + path + "' appears twice");
             }
             values.put(name, readValue(in, c.getGenericType(), path, depth + 1));
         }
