@@ -70,9 +70,14 @@ public final class VcpuLoop {
                 if (left <= 0) {
                     return Cpu.Exit.LIMIT;
                 }
-                Cpu.Exit exit = cpu.run(Math.min(QUANTUM, left));
-                clock.retired(cpu.instructionCount() - before);
-                clock.runDue();
+                // Quanta end at multiples of QUANTUM of the instruction count, and the clock hears of
+                // retired instructions (and fires timers) only there or at a HLT: where a run starts or
+                // stops (a limit, a save, the monitor) does not move a timer by one instruction.
+                Cpu.Exit exit = cpu.run(Math.min(QUANTUM - Math.floorMod(before, QUANTUM), left));
+                if (exit == Cpu.Exit.HALT || Math.floorMod(cpu.instructionCount(), QUANTUM) == 0) {
+                    clock.retired(cpu.instructionCount() - clock.instructionsRetired());
+                    clock.runDue();
+                }
                 switch (exit) {
                     case SHUTDOWN, STOPPED -> {
                         return exit;

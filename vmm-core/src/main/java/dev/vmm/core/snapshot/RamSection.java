@@ -38,8 +38,20 @@ public final class RamSection {
         long pages = header(out, ram);
         int chunks = (int) ((pages + CHUNK_PAGES - 1) / CHUNK_PAGES);
         byte[][] packed = new byte[chunks][];
-        IntStream.range(0, chunks).parallel().forEach(c -> packed[c] = zstdChunk(ram, (long) c * CHUNK_PAGES,
-                (int) Math.min(CHUNK_PAGES, pages - (long) c * CHUNK_PAGES)));
+        // one compressor and one set of buffers per worker; chunks interleaved between the workers
+        int workers = Math.max(1, Math.min(chunks, Runtime.getRuntime().availableProcessors()));
+        IntStream.range(0, workers).parallel().forEach(w -> {
+            try (ZstdCompressCtx z = new ZstdCompressCtx()) {
+                z.setLevel(ZSTD_LEVEL);
+                z.setChecksum(true);
+                byte[] plain = new byte[CHUNK_PAGES * PAGE];
+                byte[] dst = new byte[(int) Zstd.compressBound(plain.length)];
+                for (int c = w; c < chunks; c += workers) {
+                    long first = (long) c * CHUNK_PAGES;
+                    packed[c] = zstdChunk(z, ram, first, (int) Math.min(CHUNK_PAGES, pages - first), plain, dst);
+                }
+            }
+        });
         for (byte[] p : packed) {
             out.bytes(p);
         }
@@ -55,29 +67,27 @@ public final class RamSection {
     }
 
     /** One chunk: its bitmap, u32 length and the zstd frame of its present pages. */
-    private static byte[] zstdChunk(MemorySegment ram, long first, int n) {
-        byte[] bitmap = new byte[(n + 7) / 8];
-        byte[] plain = new byte[n * PAGE];
+    private static byte[] zstdChunk(ZstdCompressCtx z, MemorySegment ram, long first, int n, byte[] plain,
+                                    byte[] dst) {
+        int bitmapBytes = (n + 7) / 8;
+        byte[] bitmap = new byte[bitmapBytes];
         int used = 0;
         for (int k = 0; k < n; k++) {
-            MemorySegment page = ram.asSlice((first + k) * PAGE, PAGE);
-            if (!zero(page)) {
+            long off = (first + k) * PAGE;
+            if (ram.asSlice(off, PAGE).mismatch(ZERO_PAGE) != -1) {
                 bitmap[k >>> 3] |= (byte) (1 << (k & 7));
-                MemorySegment.copy(page, ValueLayout.JAVA_BYTE, 0, plain, used, PAGE);
+                MemorySegment.copy(ram, ValueLayout.JAVA_BYTE, off, plain, used, PAGE);
                 used += PAGE;
             }
         }
-        byte[] frame = new byte[0];
-        if (used != 0) {
-            try (ZstdCompressCtx z = new ZstdCompressCtx()) {
-                z.setLevel(ZSTD_LEVEL);
-                z.setChecksum(true);
-                frame = z.compress(Arrays.copyOf(plain, used));
-            }
+        int len = used == 0 ? 0 : z.compressByteArray(dst, 0, dst.length, plain, 0, used);
+        byte[] chunk = new byte[bitmapBytes + 4 + len];
+        System.arraycopy(bitmap, 0, chunk, 0, bitmapBytes);
+        for (int k = 0; k < 4; k++) {
+            chunk[bitmapBytes + k] = (byte) (len >>> (8 * k));
         }
-        SectionOutput o = new SectionOutput();
-        o.bytes(bitmap).u32(frame.length).bytes(frame);
-        return Arrays.copyOf(o.buffer(), o.size());
+        System.arraycopy(dst, 0, chunk, bitmapBytes + 4, len);
+        return chunk;
     }
 
     /** Writes {@code ram} as version 1 (deflate): the golden v1 fixture's writer. */

@@ -58,10 +58,22 @@ class BoardSnapshotTest {
                 .debugExit(true).build();
     }
 
+    /** Offset of the idle loop's HLT in board-guest.bin. */
+    private static final int IDLE_HLT = 0x3D;
+
     private static void boot(PcBoard b) throws IOException {
+        boot(b, false);
+    }
+
+    /** {@code busy}: the idle loop spins (NOP instead of HLT), so timer interrupts arrive mid-quantum. */
+    private static void boot(PcBoard b, boolean busy) throws IOException {
         byte[] code;
         try (InputStream in = BoardSnapshotTest.class.getResourceAsStream("/snapshot/board-guest.bin")) {
             code = in.readAllBytes();
+        }
+        assertEquals(0xF4, code[IDLE_HLT] & 0xFF);
+        if (busy) {
+            code[IDLE_HLT] = (byte) 0x90;
         }
         for (int k = 0; k < code.length; k++) {
             b.memory().write8(0x7C00 + k, code[k] & 0xFF);
@@ -89,10 +101,10 @@ class BoardSnapshotTest {
                 b.cpu().instructionCount());
     }
 
-    private Result uninterrupted(Path image) throws Exception {
+    private Result uninterrupted(Path image, boolean busy) throws Exception {
         ByteArrayOutputStream com1 = new ByteArrayOutputStream();
         try (RawImage disk = RawImage.open(image, RawImage.Mode.COPY_ON_WRITE); PcBoard b = board(com1, disk)) {
-            boot(b);
+            boot(b, busy);
             PcBoard.Exit exit = b.run(LIMIT);
             return result(b, exit, com1.toString(), disk);
         }
@@ -100,21 +112,31 @@ class BoardSnapshotTest {
 
     @Test
     void savedMidRunAndRestoredIntoANewBoardEndsLikeTheUninterruptedRun() throws Exception {
+        roundTrips(false, 3);
+    }
+
+    /** The guest spins between ticks: interrupts arrive mid-quantum, where a save or stop may fall too. */
+    @Test
+    void aBusyGuestSavedAnywhereEndsLikeTheUninterruptedRun() throws Exception {
+        roundTrips(true, 2);
+    }
+
+    private void roundTrips(boolean busy, int points) throws Exception {
         Path image = diskFile();
-        Result expected = uninterrupted(image);
+        Result expected = uninterrupted(image, busy);
         assertEquals(new PcBoard.Exit(PcBoard.ExitKind.DEBUG_EXIT, 0x21), expected.exit());
         assertEquals(120, expected.serial().length(), "a letter and a disk byte per tick: " + expected.serial());
         assertTrue(expected.serial().contains("1"), "a sector written earlier is read back: " + expected.serial());
         long total = expected.instructions();
 
-        for (long at : new long[] {total / 3, total / 2 + 7, total - 5}) {
+        for (long at : java.util.Arrays.copyOf(new long[] {total / 3 + 11, total / 2 + 7, total - 5}, points)) {
             Path snap = dir.resolve("at-" + at + ".vmmsnap");
             Path frozen = dir.resolve("frozen-" + at + ".img");
             ByteArrayOutputStream first = new ByteArrayOutputStream();
             Result original;
             long savedAt;
             try (RawImage disk = RawImage.open(image, RawImage.Mode.COPY_ON_WRITE); PcBoard b = board(first, disk)) {
-                boot(b);
+                boot(b, busy);
                 assertEquals(PcBoard.ExitKind.LIMIT, b.run(at).kind());
                 savedAt = b.cpu().instructionCount();
                 SnapshotWriter w = new SnapshotWriter("board round trip at " + at);
