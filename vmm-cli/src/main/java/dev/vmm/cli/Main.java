@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
             DefinitionCommands.Delete.class, HostCommand.class, HostClientCommands.Start.class,
             HostClientCommands.Ps.class, HostClientCommands.Pause.class, HostClientCommands.Resume.class,
             HostClientCommands.Stop.class, ConsoleCommand.class, DiskCommand.class, ExportCommand.class, ImportCommand.class,
-            ImagesCommand.class},
+            ImagesCommand.class, HostClientCommands.SaveVm.class},
         sortOptions = false)
 public final class Main implements Callable<Integer> {
 

@@ -26,13 +26,13 @@ import java.util.Set;
  * ({@link BoardSnapshot}) and a {@code machine} section ({@link Recipe}): how the VM boots and which
  * frozen disk images it uses (see docs/snapshot-format.md).
  */
-final class VmSnapshots {
+public final class VmSnapshots {
     /** The section naming the boot path and the frozen media. */
     static final String MACHINE = "machine";
     static final int MACHINE_VERSION = 1;
 
     /** How the saved VM booted: what a restore installs besides the board (the BIOS ROM and its services). */
-    enum Boot { KERNEL, BIOS, EXTERNAL_BIOS }
+    public enum Boot { KERNEL, BIOS, EXTERNAL_BIOS }
 
     /**
      * The {@code machine} section.
@@ -63,14 +63,19 @@ final class VmSnapshots {
     }
 
     /** A drive of the running VM: a disk (switchable medium) or a CD (its ISO file). */
-    record Drive(int channel, int unit, SwappableDisk disk, Path cdImage) {
+    public record Drive(int channel, int unit, SwappableDisk disk, Path cdImage) {
     }
 
     private final Boot boot;
     private final String bootOrder;
     private final List<Drive> drives;
 
-    VmSnapshots(Boot boot, String bootOrder, List<Drive> drives) {
+    /**
+     * @param boot      how the VM boots
+     * @param bootOrder the built-in BIOS's boot order ("" for its default)
+     * @param drives    the drives, whose disks a save freezes
+     */
+    public VmSnapshots(Boot boot, String bootOrder, List<Drive> drives) {
         this.boot = boot;
         this.bootOrder = bootOrder;
         this.drives = List.copyOf(drives);
@@ -80,7 +85,7 @@ final class VmSnapshots {
      * Saves {@code board} (held at an instruction boundary by the caller) to {@code file}: freezes
      * the disks, then writes the snapshot through a temporary file. Returns a one-line summary.
      */
-    String save(PcBoard board, Path file) throws IOException {
+    public String save(PcBoard board, Path file) throws IOException {
         long t0 = System.nanoTime();
         Path target = file.toAbsolutePath();
         if (Files.isDirectory(target)) {

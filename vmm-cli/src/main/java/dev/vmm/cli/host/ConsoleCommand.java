@@ -106,10 +106,13 @@ public final class ConsoleCommand implements Callable<Integer> {
         }
     }
 
-    /** {@code screendump FILE}: the host writes the file, so a relative name is resolved against our directory. */
+    /**
+     * {@code screendump FILE}, {@code savevm FILE}: the host writes the file, so a relative name is
+     * resolved against our directory.
+     */
     static String absolutePaths(String line) {
         String[] w = line.strip().split("\\s+");
-        if (w.length == 2 && (w[0].equals("screendump") || w[0].equals("screenshot"))) {
+        if (w.length == 2 && (w[0].equals("screendump") || w[0].equals("screenshot") || w[0].equals("savevm"))) {
             return w[0] + " " + Path.of(w[1]).toAbsolutePath();
         }
         return line;

@@ -171,12 +171,13 @@ public final class ControlServer implements AutoCloseable {
                 }
                 case "stop" -> stop(ControlProtocol.name(r));
                 case "monitor" -> monitor(r);
+                case "savevm" -> savevm(r);
                 case "shutdown" -> {
                     shutdown.countDown();
                     yield ControlProtocol.ok();
                 }
                 default -> ControlProtocol.error("unknown op '" + op + "' (ops: ping, list, start, pause, resume, "
-                        + "stop, monitor, console, shutdown)");
+                        + "stop, monitor, savevm, console, shutdown)");
             };
         } catch (IllegalArgumentException | IllegalStateException | NoSuchElementException e) {
             return ControlProtocol.error(e.getMessage());
@@ -268,8 +269,30 @@ public final class ControlServer implements AutoCloseable {
         String name = ControlProtocol.name(r);
         String line = ControlProtocol.textField(r, "line");
         host.info(name);                        // no such VM: an error reply
-        MonitorCommands.Reply reply = new MonitorCommands(new HostedTarget(host, name)).execute(line);
+        MonitorCommands.Reply reply = new MonitorCommands(target(name)).execute(line);
         return ControlProtocol.ok().put("output", reply.text()).put("quit", reply.quit());
+    }
+
+    /** The monitor's target for VM {@code name}; {@code savevm} saves it through its machine. */
+    private HostedTarget target(String name) {
+        return new HostedTarget(host, name, (b, f) -> {
+            Guest g = guests.get(name);
+            if (g == null) {
+                throw new IOException(name + " is not running");
+            }
+            return g.machine().save(b, f);
+        });
+    }
+
+    /** {@code savevm}: saves VM {@code name} to {@code file} (an absolute path); the VM goes on. */
+    private ObjectNode savevm(JsonNode r) throws IOException {
+        String name = ControlProtocol.name(r);
+        Path file = Path.of(ControlProtocol.textField(r, "file"));
+        if (!file.isAbsolute()) {
+            throw new IllegalArgumentException("savevm: the file name must be absolute: " + file);
+        }
+        host.info(name);                        // no such VM: an error reply
+        return ControlProtocol.ok().put("output", target(name).saveVm(file));
     }
 
     /** The connection becomes the VM's serial line until the client goes away. */

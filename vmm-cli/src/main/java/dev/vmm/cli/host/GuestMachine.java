@@ -1,5 +1,6 @@
 package dev.vmm.cli.host;
 
+import dev.vmm.cli.VmSnapshots;
 import dev.vmm.devices.board.BoardConfig;
 import dev.vmm.devices.board.PcBoard;
 import dev.vmm.devices.board.VmHost;
@@ -7,6 +8,7 @@ import dev.vmm.devices.ide.AtaDisk;
 import dev.vmm.devices.ide.AtapiCdrom;
 import dev.vmm.devices.storage.IsoImage;
 import dev.vmm.devices.storage.RawImage;
+import dev.vmm.devices.storage.SwappableDisk;
 import dev.vmm.firmware.bios.Bios;
 import dev.vmm.firmware.linux.BzImage;
 import dev.vmm.firmware.linux.E820Entry;
@@ -14,6 +16,8 @@ import dev.vmm.firmware.linux.LinuxLoader;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -100,6 +104,27 @@ final class GuestMachine implements VmHost.Machine, AutoCloseable {
             throw e;
         }
         return board;
+    }
+
+    /**
+     * Saves {@code board} (held at an instruction boundary by the caller) to the snapshot {@code file}
+     * ({@code vmm restore} resumes it). A disk written through (mode rw) cannot be frozen under a
+     * running host VM yet: refused.
+     */
+    String save(PcBoard board, Path file) throws IOException {
+        List<VmSnapshots.Drive> drives = new ArrayList<>();
+        if (disk != null) {
+            if (disk.mode() == RawImage.Mode.READ_WRITE) {
+                throw new IOException("cannot save a VM whose disk is written through (disk mode rw) from a host yet; "
+                        + "use disk mode cow or ro");
+            }
+            drives.add(new VmSnapshots.Drive(0, 0, new SwappableDisk(disk), null));
+        }
+        if (cdrom != null) {
+            drives.add(new VmSnapshots.Drive(1, 0, null, Path.of(def.cdrom())));
+        }
+        return new VmSnapshots(kernel != null ? VmSnapshots.Boot.KERNEL : VmSnapshots.Boot.BIOS, "", drives)
+                .save(board, file);
     }
 
     /** Flushes and closes the images (the VM stopped). */

@@ -122,6 +122,33 @@ public final class HostClientCommands {
     public static final class Resume extends NamedOp {
     }
 
+    /** {@code vmm savevm NAME FILE}. */
+    @Command(name = "savevm", mixinStandardHelpOptions = true,
+            description = "Saves a VM of the running host to a snapshot file (vmm restore FILE resumes it); the VM goes "
+                    + "on.")
+    public static final class SaveVm implements Callable<Integer> {
+        @Spec
+        private CommandSpec spec;
+        @Mixin
+        private HostOptions options;
+        @Parameters(index = "0", paramLabel = "NAME")
+        private String name;
+        @Parameters(index = "1", paramLabel = "FILE")
+        private java.nio.file.Path file;
+
+        @Override
+        public Integer call() {
+            JsonNode reply = ask(options, spec, ControlClient.request("savevm").put("name", name)
+                    .put("file", file.toAbsolutePath().toString()));
+            if (reply == null) {
+                return EXIT_REFUSED;
+            }
+            spec.commandLine().getOut().println(reply.path("output").asText());
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+    }
+
     /** {@code vmm stop NAME}. */
     @Command(name = "stop", mixinStandardHelpOptions = true,
             description = "Stops a VM at once (as pulling the plug); its memory returns to the pool.")

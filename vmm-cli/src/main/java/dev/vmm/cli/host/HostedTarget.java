@@ -1,8 +1,12 @@
 package dev.vmm.cli.host;
 
 import dev.vmm.cli.monitor.MonitorTarget;
+import dev.vmm.cli.monitor.RunTarget;
 import dev.vmm.devices.board.PcBoard;
 import dev.vmm.devices.board.VmHost;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 
 /**
  * The monitor's target for a VM of a host: {@code stop}/{@code cont} pause and resume its
@@ -11,10 +15,45 @@ import dev.vmm.devices.board.VmHost;
 final class HostedTarget implements MonitorTarget {
     private final VmHost host;
     private final String name;
+    private final RunTarget.Saver saver;
 
     HostedTarget(VmHost host, String name) {
+        this(host, name, null);
+    }
+
+    /** @param saver saves the VM's board for {@code savevm} (null: it cannot be saved) */
+    HostedTarget(VmHost host, String name, RunTarget.Saver saver) {
         this.host = host;
         this.name = name;
+        this.saver = saver;
+    }
+
+    /** Pauses the VM (if it runs), saves it with the vCPU held, and lets it run again. */
+    @Override
+    public String saveVm(Path file) throws IOException {
+        PcBoard b = board();
+        if (saver == null || b == null) {
+            return MonitorTarget.super.saveVm(file);
+        }
+        boolean running = !paused();
+        if (running) {
+            host.pause(name);
+        }
+        try {
+            return b.gate().call(() -> {
+                try {
+                    return saver.save(b, file);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        } finally {
+            if (running) {
+                host.resume(name);
+            }
+        }
     }
 
     private VmHost.VmInfo info() {
