@@ -111,6 +111,7 @@ public final class RestoreCommand implements Callable<Integer> {
             default -> throw new RunCommand.BadInput("--disk-mode must be cow or rw, not '" + diskMode + "'");
         };
         BoardSession.SaveAt save = saveAt == null ? null : BoardSession.SaveAt.parse(saveAt);
+        long t0 = System.nanoTime();
         VmSnapshots.Loaded loaded = VmSnapshots.load(file);
         BoardSession session = new BoardSession(serial, stopAt, save, ramHash, screenshot);
 
@@ -142,7 +143,7 @@ public final class RestoreCommand implements Callable<Integer> {
         }
         VmSnapshots.Recipe recipe = loaded.recipe();
         VmSnapshots saver = new VmSnapshots(recipe.boot(), recipe.bootOrder(), drives);
-        Restored machine = new Restored(loaded, drives, saver);
+        Restored machine = new Restored(loaded, drives, saver, t0);
         machine.com1 = session.serialBackend(resources, machine);
         session.startVga(resources);
         if (loaded.shape().debugConsole()) {
@@ -172,13 +173,15 @@ public final class RestoreCommand implements Callable<Integer> {
         private final VmSnapshots.Loaded loaded;
         private final List<VmSnapshots.Drive> drives;
         private final VmSnapshots saver;
+        private final long started;
         private SerialBackend com1;
         private OutputStream debug;
 
-        Restored(VmSnapshots.Loaded loaded, List<VmSnapshots.Drive> drives, VmSnapshots saver) {
+        Restored(VmSnapshots.Loaded loaded, List<VmSnapshots.Drive> drives, VmSnapshots saver, long started) {
             this.loaded = loaded;
             this.drives = drives;
             this.saver = saver;
+            this.started = started;
         }
 
         @Override
@@ -210,6 +213,9 @@ public final class RestoreCommand implements Callable<Integer> {
                 }
                 if (first) {
                     BoardSnapshot.restore(board, loaded.snapshot());
+                    err.printf(Locale.ROOT, "vmm: restored %s at instruction %d (%d ms)%n", file,
+                            board.cpu().instructionCount(), (System.nanoTime() - started) / 1_000_000);
+                    err.flush();
                 }
             } catch (SnapshotFormatException | IllegalArgumentException e) {
                 board.close();
