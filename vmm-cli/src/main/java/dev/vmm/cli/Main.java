@@ -18,11 +18,11 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = "A Type-2 hypervisor with full-system x86 emulation.",
-        subcommands = {DisasmCommand.class, RunCommand.class, RestoreCommand.class, CreateCommand.class, DefinitionCommands.List.class,
+        subcommands = {DisasmCommand.class, RunCommand.class, CreateCommand.class, DefinitionCommands.List.class,
             DefinitionCommands.Delete.class, HostCommand.class, HostClientCommands.Start.class,
             HostClientCommands.Ps.class, HostClientCommands.Pause.class, HostClientCommands.Resume.class,
             HostClientCommands.Stop.class, ConsoleCommand.class, DiskCommand.class, ExportCommand.class, ImportCommand.class,
-            ImagesCommand.class, HostClientCommands.SaveVm.class},
+            ImagesCommand.class, RestoreCommand.class, HostClientCommands.SaveVm.class},
         sortOptions = false)
 public final class Main implements Callable<Integer> {
 

@@ -201,7 +201,8 @@ public final class RestoreCommand implements Callable<Integer> {
             }
             int cd = 0;
             for (VmSnapshots.Drive d : drives) {
-                b.drive(d.channel(), d.unit(), d.disk() != null ? new AtaDisk(d.disk()) : new AtapiCdrom(isos.get(cd++)));
+                b.drive(d.channel(), d.unit(),
+                        d.disk() != null ? new AtaDisk(d.disk()) : new AtapiCdrom(isos.get(cd++)));
             }
             PcBoard board = b.build();
             try {

@@ -124,8 +124,8 @@ public final class HostClientCommands {
 
     /** {@code vmm savevm NAME FILE}. */
     @Command(name = "savevm", mixinStandardHelpOptions = true,
-            description = "Saves a VM of the running host to a snapshot file (vmm restore FILE resumes it); the VM goes "
-                    + "on.")
+            description = "Saves a VM of the running host to a snapshot file (vmm restore FILE resumes it); "
+                    + "the VM goes on.")
     public static final class SaveVm implements Callable<Integer> {
         @Spec
         private CommandSpec spec;

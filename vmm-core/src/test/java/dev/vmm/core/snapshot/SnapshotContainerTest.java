@@ -243,7 +243,8 @@ class SnapshotContainerTest {
         assertTrue(out.size() < 12_000, "zero pages omitted, the rest compressed: " + out.size());
         byte[] back = new byte[ram.length];
         Arrays.fill(back, (byte) 0x33);
-        RamSection.read(new SectionInput("ram", RamSection.VERSION, Arrays.copyOf(out.buffer(), out.size())), MemorySegment.ofArray(back));
+        RamSection.read(new SectionInput("ram", RamSection.VERSION, Arrays.copyOf(out.buffer(), out.size())),
+                MemorySegment.ofArray(back));
         assertArrayEquals(ram, back);
 
         byte[] small = new byte[4096 * 2];
@@ -252,8 +253,9 @@ class SnapshotContainerTest {
                 .getMessage();
         assertTrue(msg.contains("RAM size 3149824 differs from this machine's 8192"), msg);
         byte[] damaged = Arrays.copyOf(out.buffer(), out.size());
-        damaged[damaged.length - 3] ^= 0x55; // inside the last chunk's deflate data
-        assertThrows(SnapshotFormatException.class, () -> RamSection.read(new SectionInput("ram", RamSection.VERSION, damaged),
+        damaged[damaged.length - 3] ^= 0x55; // inside the last chunk's zstd frame (its checksum catches it)
+        assertThrows(SnapshotFormatException.class, () -> RamSection.read(
+                new SectionInput("ram", RamSection.VERSION, damaged),
                 MemorySegment.ofArray(new byte[ram.length])));
     }
 }
