@@ -1,10 +1,12 @@
 package dev.vmm.core.snapshot;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import com.github.luben.zstd.Zstd;
 import com.github.luben.zstd.ZstdCompressCtx;
-import java.util.Arrays;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 import java.util.zip.DataFormatException;
 import java.util.zip.Deflater;
@@ -145,75 +147,107 @@ public final class RamSection {
             throw in.error("bad RAM layout: page size " + pageSize + ", " + chunkPages + " pages per chunk");
         }
         long pages = size / PAGE;
-        Inflater inflater = new Inflater();
-        try {
-            for (long first = 0; first < pages; first += chunkPages) {
-                int n = (int) Math.min(chunkPages, pages - first);
-                byte[] bitmap = in.bytes((n + 7) / 8);
-                int present = 0;
-                for (byte b : bitmap) {
-                    present += Integer.bitCount(b & 0xFF);
-                }
-                int at = in.position();
-                byte[] packed = in.bytes(in.u32());
-                byte[] plain = new byte[present * PAGE];
-                if (present > 0) {
-                    boolean ok = in.version() == 1 ? inflate(inflater, packed, plain) : unzstd(packed, plain);
-                    if (!ok) {
-                        throw SnapshotFormatException.inSection(in.section(), at,
-                                "RAM chunk at page " + first + " does not decompress to " + present + " pages");
-                    }
-                } else if (packed.length != 0) {
-                    throw SnapshotFormatException.inSection(in.section(), at, "data for an empty RAM chunk");
-                }
-                int used = 0;
-                for (int k = 0; k < n; k++) {
-                    long off = (first + k) * PAGE;
-                    if ((bitmap[k >>> 3] & (1 << (k & 7))) != 0) {
-                        MemorySegment.copy(plain, used, ram, ValueLayout.JAVA_BYTE, off, PAGE);
-                        used += PAGE;
-                    } else if (!zero(ram.asSlice(off, PAGE))) {
-                        ram.asSlice(off, PAGE).fill((byte) 0);   // a page never touched stays unbacked
-                    }
-                }
-                for (int k = n; k < bitmap.length * 8; k++) {
-                    if ((bitmap[k >>> 3] & (1 << (k & 7))) != 0) {
-                        throw in.error("bitmap padding bit set in the last RAM chunk");
-                    }
+        List<Chunk> chunks = new ArrayList<>();
+        for (long first = 0; first < pages; first += chunkPages) {
+            int n = (int) Math.min(chunkPages, pages - first);
+            byte[] bitmap = in.bytes((n + 7) / 8);
+            int present = 0;
+            for (byte x : bitmap) {
+                present += Integer.bitCount(x & 0xFF);
+            }
+            for (int k = n; k < bitmap.length * 8; k++) {
+                if ((bitmap[k >>> 3] & (1 << (k & 7))) != 0) {
+                    throw in.error("bitmap padding bit set in the last RAM chunk");
                 }
             }
-        } finally {
-            inflater.end();
+            int at = in.position();
+            byte[] packed = in.bytes(in.u32());
+            if (present == 0 && packed.length != 0) {
+                throw SnapshotFormatException.inSection(in.section(), at, "data for an empty RAM chunk");
+            }
+            chunks.add(new Chunk(first, n, bitmap, present, packed, at));
         }
         in.expectEnd();
+        // Decompress and place the chunks in parallel, one buffer (and inflater) per worker.
+        int workers = Math.max(1, Math.min(chunks.size(), Runtime.getRuntime().availableProcessors()));
+        AtomicReference<SnapshotFormatException> failure = new AtomicReference<>();
+        IntStream.range(0, workers).parallel().forEach(w -> {
+            Inflater inflater = in.version() == 1 ? new Inflater() : null;
+            try {
+                byte[] plain = new byte[0];
+                for (int c = w; c < chunks.size() && failure.get() == null; c += workers) {
+                    Chunk ch = chunks.get(c);
+                    if (plain.length < ch.present() * PAGE) {
+                        plain = new byte[ch.present() * PAGE];
+                    }
+                    place(in, ch, plain, inflater, ram);
+                }
+            } catch (SnapshotFormatException e) {
+                failure.compareAndSet(null, e);
+            } finally {
+                if (inflater != null) {
+                    inflater.end();
+                }
+            }
+        });
+        if (failure.get() != null) {
+            throw failure.get();
+        }
     }
 
-    private static boolean inflate(Inflater inflater, byte[] packed, byte[] plain) {
+    /** One chunk of the section, parsed. */
+    private record Chunk(long first, int n, byte[] bitmap, int present, byte[] packed, int at) {
+    }
+
+    /** Decompresses {@code ch} into {@code plain} and copies its pages into {@code ram}; clears its absent pages. */
+    private static void place(SectionInput in, Chunk ch, byte[] plain, Inflater inflater, MemorySegment ram)
+            throws SnapshotFormatException {
+        int len = ch.present() * PAGE;
+        if (ch.present() > 0) {
+            boolean ok = inflater != null ? inflate(inflater, ch.packed(), plain, len) : unzstd(ch.packed(), plain, len);
+            if (!ok) {
+                throw SnapshotFormatException.inSection(in.section(), ch.at(),
+                        "RAM chunk at page " + ch.first() + " does not decompress to " + ch.present() + " pages");
+            }
+        }
+        int used = 0;
+        for (int k = 0; k < ch.n(); k++) {
+            long off = (ch.first() + k) * PAGE;
+            if ((ch.bitmap()[k >>> 3] & (1 << (k & 7))) != 0) {
+                MemorySegment.copy(plain, used, ram, ValueLayout.JAVA_BYTE, off, PAGE);
+                used += PAGE;
+            } else if (!zero(ram.asSlice(off, PAGE))) {
+                ram.asSlice(off, PAGE).fill((byte) 0);   // a page never touched stays unbacked
+            }
+        }
+    }
+
+    private static boolean inflate(Inflater inflater, byte[] packed, byte[] plain, int len) {
         inflater.reset();
         inflater.setInput(packed);
         try {
             int got = 0;
-            while (got < plain.length && !inflater.finished()) {
-                int k = inflater.inflate(plain, got, plain.length - got);
+            while (got < len && !inflater.finished()) {
+                int k = inflater.inflate(plain, got, len - got);
                 if (k == 0 && (inflater.needsInput() || inflater.needsDictionary())) {
                     break;
                 }
                 got += k;
             }
-            return got == plain.length && inflater.finished() && inflater.getRemaining() == 0;
+            return got == len && inflater.finished() && inflater.getRemaining() == 0;
         } catch (DataFormatException e) {
             return false;
         }
     }
 
-    private static boolean unzstd(byte[] packed, byte[] plain) {
+    private static boolean unzstd(byte[] packed, byte[] plain, int len) {
         long size = Zstd.getFrameContentSize(packed);
-        if (size != plain.length) {
+        if (size != len) {
             return false;
         }
         try {
-            long k = Zstd.decompressByteArray(plain, 0, plain.length, packed, 0, packed.length);
-            return !Zstd.isError(k) && k == plain.length;
+            long k = Zstd.decompressByteArray(plain, 0, len, packed, 0, packed.length);
+            return !Zstd.isError(k) && k == len;
         } catch (RuntimeException e) {   // ZstdException: malformed frame
             return false;
         }
