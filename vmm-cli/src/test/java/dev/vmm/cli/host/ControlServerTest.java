@@ -103,6 +103,33 @@ class ControlServerTest {
         }
     }
 
+    /**
+     * The owner of a server closes it as soon as a {@code shutdown} request arrives (as
+     * {@code vmm host} does); the client that asked must still get its reply. Repeated, because
+     * the reply used to race the close.
+     */
+    @Test
+    void shutdownIsAnsweredBeforeTheServerCloses() throws Exception {
+        server.close();
+        for (int i = 0; i < 100; i++) {
+            Path s = dir.resolve("shutdown-" + i + ".sock");
+            ControlServer owned = ControlServer.start(host, null, s);
+            Thread owner = Thread.ofPlatform().start(() -> {
+                try {
+                    owned.awaitShutdown();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                owned.close();
+            });
+            try (ControlClient c = ControlClient.connect(s)) {
+                assertTrue(c.request(ControlClient.request("shutdown")).path("ok").asBoolean(), "round " + i);
+            }
+            owner.join();
+            assertFalse(Files.exists(s), "the socket is removed");
+        }
+    }
+
     @Test
     void startListStopWithASecondClient() throws Exception {
         try (ControlClient a = ControlClient.connect(socket); ControlClient b = ControlClient.connect(socket)) {
