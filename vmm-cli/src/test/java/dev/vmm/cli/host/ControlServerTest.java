@@ -51,8 +51,7 @@ class ControlServerTest {
 
     private void define(VmStore store, String name, long mib, byte[] payload) throws IOException {
         Path k = TestGuests.kernel(dir, name + ".bz", payload);
-        store.create(new VmDefinition(VmDefinition.FORMAT, name, mib * MIB, null, null, null, k.toString(), null,
-                "console=ttyS0"));
+        store.create(VmDefinition.builder(name, mib * MIB).kernel(k, null, "console=ttyS0").build());
     }
 
     @AfterEach
