@@ -261,7 +261,11 @@ public final class RunCommand implements Callable<Integer> {
         SerialBackend com1 = serialBackend(resources);
         if (!serial.equals("stdio") && VgaConsole.available()) {
             try {
-                vga = VgaConsole.start(() -> current, this::quit);
+                vga = VgaConsole.start(() -> current, this::quit, t -> {
+                    RunMonitor m = new RunMonitor(() -> current, this::quit);
+                    m.attach(t);
+                    return m;
+                });
             } catch (IOException e) {
                 throw new BadInput("cannot show the VGA screen on this terminal: " + e.getMessage());
             }
