@@ -281,18 +281,20 @@ public final class ControlServer implements AutoCloseable {
         try {
             while (!closed) {
                 Thread.sleep(CPU_SAMPLE_MILLIS);
-                long now = System.nanoTime();
-                for (VmHost.VmInfo i : host.list()) {
-                    Guest g = guests.get(i.name());
-                    if (g != null) {
-                        g.cpu().sample(now, i.cpuNanos());
+                try {
+                    long now = System.nanoTime();
+                    for (VmHost.VmInfo i : host.list()) {
+                        Guest g = guests.get(i.name());
+                        if (g != null) {
+                            g.cpu().sample(now, i.cpuNanos());
+                        }
                     }
+                } catch (RuntimeException e) {
+                    log.warn("sampling the VMs' CPU time: {}", e.toString());    // next second again
                 }
             }
         } catch (InterruptedException e) {
             // closed
-        } catch (RuntimeException e) {
-            log.warn("CPU sampling stopped: {}", e.toString());
         }
     }
 
