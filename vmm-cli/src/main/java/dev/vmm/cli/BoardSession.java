@@ -126,7 +126,11 @@ final class BoardSession {
     void startVga(List<AutoCloseable> resources) throws RunCommand.BadInput {
         if (!serial.equals("stdio") && VgaConsole.available()) {
             try {
-                vga = VgaConsole.start(() -> current, this::quit);
+                vga = VgaConsole.start(() -> current, this::quit, t -> {
+                    RunMonitor m = new RunMonitor(() -> current, this::quit, this::saveFromMonitor);
+                    m.attach(t);
+                    return m;
+                });
             } catch (IOException e) {
                 throw new RunCommand.BadInput("cannot show the VGA screen on this terminal: " + e.getMessage());
             }

@@ -32,7 +32,7 @@ import java.util.List;
  * order (a disk's MBR, a CD's El Torito image). Every problem found here is a
  * {@link RunCommand.BadInput}: one line, status 2, nothing written.
  */
-final class BootSetup {
+public final class BootSetup {
     /** The smallest and largest {@code --bios} image: a 64 KiB BIOS segment .. a 16 MiB flash chip. */
     static final int MIN_BIOS = 64 << 10;
     static final int MAX_BIOS = 16 << 20;
@@ -52,7 +52,7 @@ final class BootSetup {
     }
 
     /** A direct boot of {@code kernel} (a bzImage or a multiboot kernel); {@code initrd}: its initrd or modules. */
-    static BootSetup kernel(long ram, Path kernel, String initrdOption, String append) throws RunCommand.BadInput {
+    public static BootSetup kernel(long ram, Path kernel, String initrdOption, String append) throws RunCommand.BadInput {
         BootSetup s = new BootSetup();
         s.append = append;
         byte[] file = readFile(kernel, "--kernel");
@@ -81,7 +81,7 @@ final class BootSetup {
     }
 
     /** An external BIOS image ({@code --bios}): mapped as a flash chip at the top of 4 GiB. */
-    static BootSetup externalBios(Path file) throws RunCommand.BadInput {
+    public static BootSetup externalBios(Path file) throws RunCommand.BadInput {
         byte[] image = readFile(file, "--bios");
         if (image.length < MIN_BIOS || image.length > MAX_BIOS || image.length % MIN_BIOS != 0) {
             throw new RunCommand.BadInput(String.format("--bios %s: %d bytes; a BIOS image is a multiple of 64 KiB "
@@ -96,7 +96,7 @@ final class BootSetup {
      * The project's BIOS, booting the devices of {@code bootOrder} (null: the hard disk, then the
      * CD). At least one device of the order must be present and bootable.
      */
-    static BootSetup bios(String bootOrder, BlockDevice disk, Path diskPath, IsoImage cd, Path cdPath)
+    public static BootSetup bios(String bootOrder, BlockDevice disk, Path diskPath, IsoImage cd, Path cdPath)
             throws RunCommand.BadInput {
         BootSetup s = new BootSetup();
         if (bootOrder != null) {
@@ -159,14 +159,14 @@ final class BootSetup {
     }
 
     /** Adds what this boot needs to the board (the external BIOS's flash and video card). */
-    void configure(BoardConfig.Builder b) {
+    public void configure(BoardConfig.Builder b) {
         if (externalBios != null) {
             b.firmware(externalBios).vgaRom(VgaBios.romImage());
         }
     }
 
     /** Puts the firmware or the kernel into a freshly built {@code board}. */
-    void install(PcBoard board) {
+    public void install(PcBoard board) {
         if (bz != null) {
             FirmwareTables t = DirectBoot.prepare(board);
             LinuxLoader.load(board.memory(), board.cpu(), bz, append, initrd, DirectBoot.e820(t));

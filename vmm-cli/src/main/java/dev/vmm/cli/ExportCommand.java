@@ -1,14 +1,17 @@
 package dev.vmm.cli;
 
 import dev.vmm.cli.appliance.ApplianceExport;
-import dev.vmm.cli.appliance.FileVmStore;
-import dev.vmm.cli.appliance.VmStore;
+import dev.vmm.cli.host.DefinitionCommands;
+import dev.vmm.cli.host.HostOptions;
+import dev.vmm.cli.host.VmDefinition;
+import dev.vmm.cli.host.VmStore;
 import dev.vmm.devices.appliance.OvfDescriptor;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -18,15 +21,16 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "export",
         mixinStandardHelpOptions = true,
-        description = {"Exports a VM as an OVA appliance (OVF descriptor, streamOptimized VMDK"
-                + " disks, manifest).",
+        description = {"Exports a VM defined with vmm create or vmm import as an OVA appliance (OVF"
+                + " descriptor, streamOptimized VMDK disks, manifest).",
             "Example: vmm export web -o web.ova --ovf-version 2.0"},
         sortOptions = false)
 public final class ExportCommand implements Callable<Integer> {
-    private final VmStore store;
-
     @Spec
     private CommandSpec spec;
+
+    @Mixin
+    private HostOptions options;
 
     @Parameters(paramLabel = "NAME", description = "The VM to export.")
     private String name;
@@ -43,25 +47,25 @@ public final class ExportCommand implements Callable<Integer> {
             description = "Digest of the manifest (default: ${DEFAULT-VALUE}).")
     private String manifest;
 
-    public ExportCommand() {
-        this(FileVmStore.fromEnvironment());
-    }
-
-    ExportCommand(VmStore store) {
-        this.store = store;
-    }
-
     @Override
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
         Path out = output != null ? output : Path.of(name + ".ova");
         try (ProgressBar bar = ProgressBar.onTerminal(err, "exporting")) {
+            VmStore store = new VmStore(options.paths());
+            VmDefinition vm = store.load(name);
+            String state = DefinitionCommands.hostStates(options).get(name);
+            if (vm.diskMode().equals("rw") && ("running".equals(state) || "paused".equals(state))) {
+                err.println("vmm export: " + name + " is " + state + " and writes its disks; stop it first (vmm stop "
+                        + name + ")");
+                return DiskCommand.EXIT_FAILED;
+            }
             OvfDescriptor d = ApplianceExport.export(store, name, out, ovfVersion, manifest, bar);
             bar.finish();
             spec.commandLine().getOut().println("exported " + d.name() + " to " + out + " ("
                     + d.disks().size() + " disk(s), OVF " + d.ovfVersion() + ")");
             return 0;
-        } catch (IOException e) {
+        } catch (IOException | IllegalArgumentException e) {
             err.println("vmm export: " + e.getMessage());
             return DiskCommand.EXIT_FAILED;
         }

@@ -1,15 +1,17 @@
 package dev.vmm.cli;
 
 import dev.vmm.cli.appliance.ApplianceImport;
-import dev.vmm.cli.appliance.FileVmStore;
-import dev.vmm.cli.appliance.VmDefinition;
-import dev.vmm.cli.appliance.VmStore;
+import dev.vmm.cli.host.HostOptions;
+import dev.vmm.cli.host.VmDefinition;
+import dev.vmm.cli.host.VmStore;
+import dev.vmm.core.monitor.Sizes;
 import dev.vmm.devices.storage.formats.DiskFormat;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -20,14 +22,16 @@ import picocli.CommandLine.Spec;
         name = "import",
         mixinStandardHelpOptions = true,
         description = {"Imports an OVA appliance as a new VM: verifies every digest of its"
-                + " manifest first, converts its disks, creates the VM definition.",
+                + " manifest first, converts its disks (kept in $VMM_HOME/vms/NAME/), creates the VM"
+                + " definition (vmm start NAME boots it on a host).",
             "A refused or failed import leaves nothing behind."},
         sortOptions = false)
 public final class ImportCommand implements Callable<Integer> {
-    private final VmStore store;
-
     @Spec
     private CommandSpec spec;
+
+    @Mixin
+    private HostOptions options;
 
     @Parameters(paramLabel = "FILE", description = "The OVA to import.")
     private Path ova;
@@ -40,27 +44,20 @@ public final class ImportCommand implements Callable<Integer> {
             description = "Format of the imported disks (default: ${DEFAULT-VALUE}).")
     private String diskFormat;
 
-    public ImportCommand() {
-        this(FileVmStore.fromEnvironment());
-    }
-
-    ImportCommand(VmStore store) {
-        this.store = store;
-    }
-
     @Override
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
         try (ProgressBar bar = ProgressBar.onTerminal(err, "importing")) {
+            VmStore store = new VmStore(options.paths());
             VmDefinition vm = ApplianceImport.importOva(store, ova, name,
                     DiskFormat.parse(diskFormat), bar);
             bar.finish();
             spec.commandLine().getOut().println("imported " + vm.name() + ": " + vm.cpus()
-                    + " CPU(s), " + vm.memoryMiB() + " MiB, " + vm.disks().size() + " disk(s)"
+                    + " CPU(s), " + Sizes.format(vm.memoryBytes()) + ", " + vm.disks().size() + " disk(s)"
                     + (vm.cdrom() != null ? ", CD image" : "")
                     + (vm.kernel() != null ? ", kernel" : ""));
             return 0;
-        } catch (IOException e) {
+        } catch (IOException | IllegalArgumentException e) {
             err.println("vmm import: " + e.getMessage());
             return DiskCommand.EXIT_FAILED;
         }

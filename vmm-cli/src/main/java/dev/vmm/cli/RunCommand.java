@@ -131,7 +131,7 @@ public final class RunCommand implements Callable<Integer> {
     private boolean ramHash;
 
     /** A refusal before the VM starts: one line on stderr, status 2. */
-    static final class BadInput extends Exception {
+    public static final class BadInput extends Exception {
         private static final long serialVersionUID = 1L;
 
         BadInput(String message) {

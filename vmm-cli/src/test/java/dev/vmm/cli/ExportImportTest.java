@@ -5,8 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.vmm.cli.appliance.FileVmStore;
-import dev.vmm.cli.appliance.VmDefinition;
+import dev.vmm.cli.host.VmDefinition;
+import dev.vmm.cli.host.VmStore;
+import dev.vmm.cli.host.VmmPaths;
 import dev.vmm.devices.storage.BlockDevice;
 import dev.vmm.devices.storage.Progress;
 import dev.vmm.devices.storage.formats.DiskConverter;
@@ -35,7 +36,8 @@ class ExportImportTest {
     @TempDir
     Path dir;
 
-    private FileVmStore store;
+    private VmStore store;
+    private Path home;
     private StringWriter out = new StringWriter();
     private StringWriter err = new StringWriter();
 
@@ -49,11 +51,17 @@ class ExportImportTest {
     }
 
     private int export(String... args) {
-        return exec(new ExportCommand(store), args);
+        return exec(new ExportCommand(), withHome(args));
     }
 
     private int importOva(String... args) {
-        return exec(new ImportCommand(store), args);
+        return exec(new ImportCommand(), withHome(args));
+    }
+
+    private String[] withHome(String... args) {
+        String[] all = java.util.Arrays.copyOf(args, args.length + 1);
+        all[args.length] = "--home=" + home;
+        return all;
     }
 
     private static byte[] bytes(Path p) throws IOException {
@@ -64,9 +72,14 @@ class ExportImportTest {
         }
     }
 
+    private void newStore() {
+        home = dir.resolve("home");
+        store = new VmStore(new VmmPaths(home, home.resolve("vmm.sock")));
+    }
+
     /** A VM "web": a bootable raw disk, a qcow2 data disk, a CD image, a kernel. */
     private VmDefinition web() throws IOException {
-        store = new FileVmStore(dir.resolve("home"));
+        newStore();
         Path src = Files.createDirectories(dir.resolve("src"));
         byte[] boot = new byte[1 << 20];
         System.arraycopy(RunCommandTest.bootSector(), 0, boot, 0, 512);
@@ -83,8 +96,8 @@ class ExportImportTest {
         Files.write(kernel, RunCommandTest.bzImage(RunCommandTest.CMDLINE_PAYLOAD));
         Path initrd = src.resolve("initrd");
         Files.write(initrd, new byte[5000]);
-        VmDefinition vm = new VmDefinition("web", 768, 2, List.of(d1, d2), iso, kernel, initrd,
-                "console=ttyS0 quiet");
+        VmDefinition vm = VmDefinition.builder("web", 768L << 20).cpus(2).disk(d1).disk(d2).cdrom(iso)
+                .kernel(kernel, initrd.toString(), "console=ttyS0 quiet").build();
         store.create(vm);
         return vm;
     }
@@ -109,21 +122,22 @@ class ExportImportTest {
                 + " image, kernel"), out::toString);
         VmDefinition back = store.find("web2").orElseThrow();
         Path files = dir.resolve("home/vms/web2");
-        assertEquals(new VmDefinition("web2", 768, 2,
-                List.of(files.resolve("web2-disk1.raw"), files.resolve("web2-disk2.raw")),
-                files.resolve("web2-cdrom.iso"), files.resolve("web2-kernel"),
-                files.resolve("web2-initrd"), "console=ttyS0 quiet"), back);
+        assertEquals(VmDefinition.builder("web2", 768L << 20).cpus(2).diskMode("rw")
+                .disk(files.resolve("web2-disk1.raw")).disk(files.resolve("web2-disk2.raw"))
+                .cdrom(files.resolve("web2-cdrom.iso"))
+                .kernel(files.resolve("web2-kernel"), files.resolve("web2-initrd").toString(),
+                        "console=ttyS0 quiet").build(), back);
         for (int i = 0; i < 2; i++) {
-            assertArrayEquals(bytes(vm.disks().get(i)), bytes(back.disks().get(i)), "disk " + i);
+            assertArrayEquals(bytes(vm.diskPaths().get(i)), bytes(back.diskPaths().get(i)), "disk " + i);
         }
-        assertArrayEquals(Files.readAllBytes(vm.cdrom()), Files.readAllBytes(back.cdrom()));
-        assertArrayEquals(Files.readAllBytes(vm.kernel()), Files.readAllBytes(back.kernel()));
-        assertArrayEquals(Files.readAllBytes(vm.initrd()), Files.readAllBytes(back.initrd()));
+        assertArrayEquals(Files.readAllBytes(Path.of(vm.cdrom())), Files.readAllBytes(Path.of(back.cdrom())));
+        assertArrayEquals(Files.readAllBytes(Path.of(vm.kernel())), Files.readAllBytes(Path.of(back.kernel())));
+        assertArrayEquals(Files.readAllBytes(Path.of(vm.initrd())), Files.readAllBytes(Path.of(back.initrd())));
 
         // the imported machine boots: its disk through the BIOS, its kernel directly
         Path serial = dir.resolve("serial.txt");
         int code = exec(Main.commandLine().getCommand(), "run", "--disk",
-                back.disks().get(0).toString(), "--serial", "file:" + serial, "--debug-exit",
+                back.disks().get(0), "--serial", "file:" + serial, "--debug-exit",
                 "--deterministic");
         assertEquals((0x2A << 1) | 1, code, err::toString);
         assertTrue(Files.readString(serial).contains("serial ok"));
@@ -137,10 +151,10 @@ class ExportImportTest {
         // the default: qcow2 disks, identical content; qemu-img accepts them
         assertEquals(0, importOva(ova.toString(), "--name", "web3"), err::toString);
         VmDefinition q = store.find("web3").orElseThrow();
-        assertTrue(q.disks().get(0).toString().endsWith("web3-disk1.qcow2"));
-        assertArrayEquals(bytes(vm.disks().get(1)), bytes(q.disks().get(1)));
+        assertTrue(q.disks().get(0).endsWith("web3-disk1.qcow2"));
+        assertArrayEquals(bytes(vm.diskPaths().get(1)), bytes(q.diskPaths().get(1)));
         if (DiskCommandTest.tool("qemu-img", "--version")) {
-            String check = DiskCommandTest.qemu("qemu-img", "check", q.disks().get(1).toString());
+            String check = DiskCommandTest.qemu("qemu-img", "check", q.disks().get(1));
             assertTrue(check.contains("No errors"), check);
         }
     }
@@ -178,7 +192,7 @@ class ExportImportTest {
 
     @Test
     void importsAnOvaAsVirtualBoxExportsIt() throws IOException {
-        store = new FileVmStore(dir.resolve("home"));
+        newStore();
         byte[] disk = DiskCommandTest.pattern(2 << 20);
         Path raw = dir.resolve("d.raw");
         Files.write(raw, disk);
@@ -202,6 +216,6 @@ class ExportImportTest {
         assertEquals(1, vm.disks().size());
         assertNull(vm.cdrom(), "the empty CD drive carries no image");
         assertNull(vm.kernel());
-        assertArrayEquals(disk, bytes(vm.disks().get(0)));
+        assertArrayEquals(disk, bytes(vm.diskPaths().get(0)));
     }
 }

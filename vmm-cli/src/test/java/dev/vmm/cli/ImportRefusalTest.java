@@ -3,8 +3,9 @@ package dev.vmm.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.vmm.cli.appliance.FileVmStore;
-import dev.vmm.cli.appliance.VmDefinition;
+import dev.vmm.cli.host.VmDefinition;
+import dev.vmm.cli.host.VmStore;
+import dev.vmm.cli.host.VmmPaths;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -28,7 +29,7 @@ class ImportRefusalTest {
     @TempDir
     Path dir;
 
-    private FileVmStore store;
+    private VmStore store;
     private Path home;
     private byte[] good;
     private long capacity;
@@ -36,17 +37,17 @@ class ImportRefusalTest {
     @BeforeEach
     void exportAGoodOva() throws IOException {
         home = dir.resolve("home");
-        store = new FileVmStore(home);
+        store = new VmStore(new VmmPaths(home, home.resolve("vmm.sock")));
         byte[] disk = DiskCommandTest.pattern(1 << 20);
         capacity = disk.length;
         Path raw = dir.resolve("vm.raw");
         Files.write(raw, disk);
-        store.create(new VmDefinition("vm", 256, 1, List.of(raw), null, null, null, null));
+        store.create(VmDefinition.builder("vm", 256L << 20).disk(raw).build());
         Path ova = dir.resolve("vm.ova");
-        CommandLine cmd = new CommandLine(new ExportCommand(store));
+        CommandLine cmd = new CommandLine(new ExportCommand());
         cmd.setErr(new PrintWriter(new StringWriter()));
         cmd.setOut(new PrintWriter(new StringWriter()));
-        assertEquals(0, cmd.execute("vm", "-o", ova.toString()));
+        assertEquals(0, cmd.execute("--home=" + home, "vm", "-o", ova.toString()));
         good = Files.readAllBytes(ova);
     }
 
@@ -56,10 +57,10 @@ class ImportRefusalTest {
         Files.write(bad, tar);
         List<String> before = tree();
         StringWriter err = new StringWriter();
-        CommandLine cmd = new CommandLine(new ImportCommand(store));
+        CommandLine cmd = new CommandLine(new ImportCommand());
         cmd.setErr(new PrintWriter(err, true));
         cmd.setOut(new PrintWriter(new StringWriter(), true));
-        assertEquals(1, cmd.execute(bad.toString(), "--name", "copy"), err::toString);
+        assertEquals(1, cmd.execute("--home=" + home, bad.toString(), "--name", "copy"), err::toString);
         assertEquals(before, tree(), "the import left something behind: " + err);
         assertTrue(store.find("copy").isEmpty());
         assertTrue(err.toString().startsWith("vmm import: OVA " + bad + ": "), err::toString);
@@ -101,12 +102,12 @@ class ImportRefusalTest {
     @Test
     void theGoodArchiveImports() throws IOException {
         StringWriter err = new StringWriter();
-        CommandLine cmd = new CommandLine(new ImportCommand(store));
+        CommandLine cmd = new CommandLine(new ImportCommand());
         cmd.setErr(new PrintWriter(err, true));
         cmd.setOut(new PrintWriter(new StringWriter(), true));
         Path ova = dir.resolve("ok.ova");
         Files.write(ova, Tar.ova(withoutMf(), "vm.mf", false, false, false));
-        assertEquals(0, cmd.execute(ova.toString(), "--name", "copy"), err::toString);
+        assertEquals(0, cmd.execute("--home=" + home, ova.toString(), "--name", "copy"), err::toString);
         assertEquals(256, store.find("copy").orElseThrow().memoryMiB());
     }
 
@@ -207,12 +208,13 @@ class ImportRefusalTest {
     @Test
     void missingFileAndBadName() throws IOException {
         StringWriter err = new StringWriter();
-        CommandLine cmd = new CommandLine(new ImportCommand(store));
+        CommandLine cmd = new CommandLine(new ImportCommand());
         cmd.setErr(new PrintWriter(err, true));
-        assertEquals(1, cmd.execute(dir.resolve("none.ova").toString()));
+        assertEquals(1, cmd.execute("--home=" + home, dir.resolve("none.ova").toString()));
         assertTrue(err.toString().contains("no such file"), err::toString);
         Files.write(dir.resolve("g.ova"), good);
-        assertEquals(1, cmd.execute(dir.resolve("g.ova").toString(), "--name", "../x"));
-        assertTrue(err.toString().contains("VM name '../x'"), err::toString);
+        assertEquals(1, cmd.execute("--home=" + home, dir.resolve("g.ova").toString(), "--name", "../x"));
+        assertTrue(err.toString().contains("VM name must be") && err.toString().contains("'../x'"),
+                err::toString);
     }
 }

@@ -47,7 +47,7 @@ public class RunCommandTest {
      * A boot sector: prints "hello" with INT 10h AH=0Eh, writes "serial ok\n" to COM1, then 0x2A to the
      * debug-exit port (status 0x55).
      */
-    static byte[] bootSector() {
+    public static byte[] bootSector() {
         byte[] code = bytes(
                 0x31, 0xC0,                     // 00 xor ax, ax
                 0x8E, 0xD8,                     // 02 mov ds, ax

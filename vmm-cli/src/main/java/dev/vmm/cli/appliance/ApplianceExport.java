@@ -1,5 +1,7 @@
 package dev.vmm.cli.appliance;
 
+import dev.vmm.cli.host.VmDefinition;
+import dev.vmm.cli.host.VmStore;
 import dev.vmm.devices.appliance.Ova;
 import dev.vmm.devices.appliance.OvfDescriptor;
 import dev.vmm.devices.storage.BlockDevice;
@@ -19,7 +21,9 @@ import java.util.Map;
  * network (10), the CD drive (15) on the secondary master carrying the CD image, the disks (17)
  * on the primary master, primary slave and secondary slave as streamOptimized VMDKs; a kernel,
  * initrd and command line go into vmm's own {@code BootSection} (ovf:required="false", ignored
- * by other hypervisors) with the files in the OVA.
+ * by other hypervisors) with the files in the OVA. An external BIOS image ({@code vmm create
+ * --bios}) and a boot order are not part of the appliance: the importing hypervisor's firmware
+ * boots it.
  */
 public final class ApplianceExport {
     private ApplianceExport() {
@@ -33,8 +37,7 @@ public final class ApplianceExport {
      */
     public static OvfDescriptor export(VmStore store, String name, Path out, String ovfVersion,
                                        String manifest, Progress progress) throws IOException {
-        VmDefinition vm = store.find(name).orElseThrow(
-                () -> new IOException("no VM named " + name));
+        VmDefinition vm = store.load(name);
         if (!ovfVersion.equals("1.0") && !ovfVersion.equals("2.0")) {
             throw new IOException("OVF version " + ovfVersion + ": 1.0 or 2.0");
         }
@@ -52,22 +55,24 @@ public final class ApplianceExport {
         Map<String, Path> extra = new LinkedHashMap<>();
         if (vm.cdrom() != null) {
             String href = vm.name() + "-cdrom.iso";
-            b.cdrom(href, size(vm.cdrom(), "CD image"));
-            extra.put(href, vm.cdrom());
+            Path cd = Path.of(vm.cdrom());
+            b.cdrom(href, size(cd, "CD image"));
+            extra.put(href, cd);
         }
         if (vm.kernel() != null) {
             String k = vm.name() + "-kernel";
             String i = vm.initrd() == null ? null : vm.name() + "-initrd";
-            b.boot(k, size(vm.kernel(), "kernel"), i,
-                    i == null ? 0 : size(vm.initrd(), "initrd"), vm.append());
-            extra.put(k, vm.kernel());
+            Path kernel = Path.of(vm.kernel());
+            Path initrd = i == null ? null : initrdFile(vm);
+            b.boot(k, size(kernel, "kernel"), i, i == null ? 0 : size(initrd, "initrd"), vm.append());
+            extra.put(k, kernel);
             if (i != null) {
-                extra.put(i, vm.initrd());
+                extra.put(i, initrd);
             }
         }
         List<BlockDevice> disks = new ArrayList<>();
         try {
-            for (Path p : vm.disks()) {
+            for (Path p : vm.diskPaths()) {
                 disks.add(DiskImages.openReadOnly(p));
             }
             return Ova.write(b, disks, extra, out, manifest, progress);
@@ -76,6 +81,16 @@ public final class ApplianceExport {
                 d.close();
             }
         }
+    }
+
+    /** The initrd as one file; multiboot module lists ("FILE ARGS,FILE") do not travel in an OVA. */
+    private static Path initrdFile(VmDefinition vm) throws IOException {
+        Path p = Path.of(vm.initrd());
+        if (!Files.isRegularFile(p)) {
+            throw new IOException("VM " + vm.name() + ": its initrd '" + vm.initrd() + "' is not one file (multiboot"
+                    + " modules cannot be exported)");
+        }
+        return p;
     }
 
     private static long size(Path p, String what) throws IOException {

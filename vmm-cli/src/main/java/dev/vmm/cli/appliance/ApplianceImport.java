@@ -1,5 +1,7 @@
 package dev.vmm.cli.appliance;
 
+import dev.vmm.cli.host.VmDefinition;
+import dev.vmm.cli.host.VmStore;
 import dev.vmm.devices.appliance.Ova;
 import dev.vmm.devices.appliance.OvfDescriptor;
 import dev.vmm.devices.storage.BlockDevice;
@@ -13,10 +15,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,8 +24,9 @@ import org.slf4j.LoggerFactory;
  * Imports an OVA as a new VM definition. {@link Ova#read} verifies every manifest digest before
  * anything is used and refuses unsafe or inconsistent archives; the disks are converted from
  * VMDK, the CD image and kernel taken over, all in a staging directory beside the VM's files
- * directory, which is renamed into place once everything succeeded; then the definition is
- * stored. Any refusal or failure removes the staging directory: nothing is left behind.
+ * directory ({@link VmStore#filesDirectory}, under the data directory), which is renamed into
+ * place once everything succeeded; then the definition is stored, with the disks read-write (they
+ * are the VM's own). Any refusal or failure removes the staging directory: nothing is left behind.
  *
  * <p>OVF to definition: CPUs from RASD 3, memory from RASD 4 (any allocation unit), the disks in
  * their order on the controllers (IDE first), the CD image of the CD drive (RASD 15) if it
@@ -55,7 +56,7 @@ public final class ApplianceImport {
             checkName(name);
             refuseExisting(store, name);
         }
-        Path parent = store.filesDirectory("x").getParent();
+        Path parent = store.filesDirectory("x").getParent();     // $VMM_HOME/vms
         Files.createDirectories(parent);
         Path staging = parent.resolve(".import-"
                 + Long.toHexString(ThreadLocalRandom.current().nextLong()));
@@ -89,9 +90,17 @@ public final class ApplianceImport {
             }
             VmDefinition vm;
             try {
-                vm = new VmDefinition(vmName, d.memoryMiB(), Math.max(1, d.cpus()),
-                        relocate(disks, files, dest), relocate(cdrom, files, dest),
-                        relocate(kernel, files, dest), relocate(initrd, files, dest), append);
+                VmDefinition.Builder b = VmDefinition.builder(vmName, d.memoryMiB() << 20)
+                        .cpus(Math.max(1, d.cpus())).diskMode("rw")
+                        .cdrom(relocate(cdrom, files, dest));
+                for (Path p : relocate(disks, files, dest)) {
+                    b.disk(p);
+                }
+                if (kernel != null) {
+                    Path rd = relocate(initrd, files, dest);
+                    b.kernel(relocate(kernel, files, dest), rd == null ? null : rd.toString(), append);
+                }
+                vm = b.build();
             } catch (IllegalArgumentException e) {
                 throw new IOException("OVA " + ova + ": " + e.getMessage(), e);
             }
@@ -105,9 +114,9 @@ public final class ApplianceImport {
             LOG.info("imported {} from {} ({} disk(s))", vmName, ova, disks.size());
             return vm;
         } finally {
-            deleteTree(staging);
+            VmStore.deleteTree(staging);
             if (!ok && placed != null) {
-                deleteTree(placed);
+                VmStore.deleteTree(placed);
             }
         }
     }
@@ -165,14 +174,15 @@ public final class ApplianceImport {
     }
 
     private static void checkName(String name) throws IOException {
-        if (!VmDefinition.NAME.matcher(name).matches()) {
-            throw new IOException("VM name '" + name + "': 1 to 64 letters, digits, '.', '_'"
-                    + " or '-', not starting with '.' or '-'");
+        try {
+            VmDefinition.checkName(name);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(e.getMessage(), e);
         }
     }
 
     private static void refuseExisting(VmStore store, String name) throws IOException {
-        if (store.find(name).isPresent() || Files.exists(store.filesDirectory(name))) {
+        if (store.exists(name) || Files.exists(store.filesDirectory(name))) {
             throw new IOException("a VM named " + name + " already exists (choose another with"
                     + " --name)");
         }
@@ -181,7 +191,7 @@ public final class ApplianceImport {
     /** The OVF's name as a VM name: other characters become '-'. */
     static String vmName(String ovfName) {
         String s = ovfName.strip().replaceAll("[^A-Za-z0-9._-]", "-")
-                .replaceFirst("^[.-]+", "");
+                .replaceFirst("^[._-]+", "");
         if (s.length() > 64) {
             s = s.substring(0, 64);
         }
@@ -193,17 +203,6 @@ public final class ApplianceImport {
             Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(from, to);
-        }
-    }
-
-    static void deleteTree(Path dir) throws IOException {
-        if (dir == null || !Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
         }
     }
 }

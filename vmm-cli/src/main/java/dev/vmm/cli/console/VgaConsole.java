@@ -7,6 +7,7 @@ import dev.vmm.devices.vga.TextSnapshot;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.jline.terminal.Attributes;
 import org.jline.terminal.Attributes.InputFlag;
@@ -22,7 +23,9 @@ import org.slf4j.LoggerFactory;
  * frame, then changed cells) about 20 times a second, and a reader thread types keystrokes on the
  * board's PS/2 keyboard through {@link UsKeyboardLayout}: printable ASCII, Enter, Tab, Backspace
  * (DEL or BS) and Esc. Escape sequences of other keys (arrows, function keys) arrive as Esc and
- * their characters. Ctrl-A x quits, as on the serial console ({@link EscapeFilter}).
+ * their characters. Ctrl-A x quits and Ctrl-A c opens the monitor, as on the serial console
+ * ({@link EscapeFilter}): the painter stops drawing, the terminal is cleared for the prompt, and
+ * when the monitor is left the screen is drawn again in full.
  */
 public final class VgaConsole implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(VgaConsole.class);
@@ -32,19 +35,24 @@ public final class VgaConsole implements AutoCloseable {
     private final Terminal terminal;
     private final Supplier<PcBoard> board;
     private final Runnable onQuit;
+    private final Runnable monitor;
     private final AnsiTextRenderer renderer;
     private final EscapeFilter filter;
     private final Object outLock = new Object();
     private volatile boolean closed;
+    /** While the monitor has the terminal nothing is drawn; guarded by this. */
+    private boolean monitorActive;
     private Attributes saved;
     private Thread painter;
     private Thread reader;
     private Thread shutdownHook;
 
-    private VgaConsole(Terminal terminal, Supplier<PcBoard> board, Runnable onQuit) {
+    private VgaConsole(Terminal terminal, Supplier<PcBoard> board, Runnable onQuit,
+                       Function<Terminal, Runnable> monitor) {
         this.terminal = terminal;
         this.board = board;
         this.onQuit = onQuit;
+        this.monitor = monitor == null ? null : monitor.apply(terminal);
         String ct = System.getenv("COLORTERM");
         this.renderer = new AnsiTextRenderer(ct != null && (ct.contains("truecolor") || ct.contains("24bit"))
                 ? AnsiTextRenderer.Colours.TRUECOLOR : AnsiTextRenderer.Colours.ANSI256);
@@ -57,10 +65,27 @@ public final class VgaConsole implements AutoCloseable {
         return c != null && c.isTerminal();
     }
 
-    /** Takes over the process's terminal: raw mode, painter and reader threads. */
+    /** Takes over the process's terminal: raw mode, painter and reader threads; no monitor. */
     public static VgaConsole start(Supplier<PcBoard> board, Runnable onQuit) throws IOException {
+        return start(board, onQuit, null);
+    }
+
+    /**
+     * Takes over the process's terminal: raw mode, painter and reader threads.
+     *
+     * @param monitor makes the monitor shown on a terminal (Ctrl-A c runs it on the reader thread);
+     *                null: Ctrl-A c does nothing
+     */
+    public static VgaConsole start(Supplier<PcBoard> board, Runnable onQuit, Function<Terminal, Runnable> monitor)
+            throws IOException {
         Terminal t = TerminalBuilder.builder().name("vmm vga").system(true).build();
-        VgaConsole v = new VgaConsole(t, board, onQuit);
+        return on(t, board, onQuit, monitor);
+    }
+
+    /** The console on {@code t} (tests: a terminal over streams), started; closing it closes {@code t}. */
+    public static VgaConsole on(Terminal t, Supplier<PcBoard> board, Runnable onQuit,
+                                Function<Terminal, Runnable> monitor) {
+        VgaConsole v = new VgaConsole(t, board, onQuit, monitor);
         v.begin();
         return v;
     }
@@ -95,7 +120,7 @@ public final class VgaConsole implements AutoCloseable {
     /** Draws the current board's screen now (the renderer sends only what changed). */
     public synchronized void paint() {
         PcBoard b = board.get();
-        if (b == null) {
+        if (b == null || monitorActive) {
             return;
         }
         TextSnapshot s = b.vga().textScreen();
@@ -143,9 +168,25 @@ public final class VgaConsole implements AutoCloseable {
             onQuit.run();
         }
 
+        /** Runs the monitor on this (the reader) thread; the screen is not drawn meanwhile, and fully after. */
         @Override
         public void monitor() {
-            // no monitor yet
+            if (monitor == null) {
+                return;
+            }
+            synchronized (VgaConsole.this) {          // waits for a frame being drawn
+                monitorActive = true;
+            }
+            write(CSI + "0m" + CSI + "2J" + CSI + "H" + CSI + "?25h");
+            try {
+                monitor.run();
+            } finally {
+                synchronized (VgaConsole.this) {
+                    monitorActive = false;
+                    renderer.invalidate();
+                }
+                paint();
+            }
         }
 
         @Override

@@ -45,11 +45,15 @@ public final class ControlServer implements AutoCloseable {
     private final Set<SocketChannel> connections = ConcurrentHashMap.newKeySet();
     private final CountDownLatch shutdown = new CountDownLatch(1);
     private final Thread acceptor;
+    private final Thread sampler;
     private volatile boolean closed;
 
     /** What the server keeps of a started VM besides the host's own record. */
-    private record Guest(GuestMachine machine, HostedSerial serial, long startedAt) {
+    private record Guest(GuestMachine machine, HostedSerial serial, CpuMeter cpu) {
     }
+
+    /** How often the recent CPU use of every VM is sampled ({@link CpuMeter}). */
+    static final long CPU_SAMPLE_MILLIS = 1000;
 
     private ControlServer(VmHost host, VmStore store, Path socket, ServerSocketChannel server) {
         this.host = host;
@@ -57,6 +61,7 @@ public final class ControlServer implements AutoCloseable {
         this.socket = socket;
         this.server = server;
         this.acceptor = Thread.ofPlatform().name("vmm-control").daemon(true).unstarted(this::acceptLoop);
+        this.sampler = Thread.ofVirtual().name("vmm-cpu-sampler").unstarted(this::sampleLoop);
     }
 
     /**
@@ -90,6 +95,7 @@ public final class ControlServer implements AutoCloseable {
         }
         ControlServer s = new ControlServer(host, store, socket, ch);
         s.acceptor.start();
+        s.sampler.start();
         log.info("control socket {}", socket);
         return s;
     }
@@ -146,6 +152,12 @@ public final class ControlServer implements AutoCloseable {
                     return;
                 }
                 ControlProtocol.write(out, handle(op, request));
+                if (op.equals("shutdown")) {
+                    // only now: the owner closes every connection once it sees the shutdown,
+                    // and a reply still being written would be cut off (the client saw EOF)
+                    shutdown.countDown();
+                    return;
+                }
             }
         } catch (IOException e) {
             log.debug("control client: {}", e.toString());
@@ -172,10 +184,7 @@ public final class ControlServer implements AutoCloseable {
                 case "stop" -> stop(ControlProtocol.name(r));
                 case "monitor" -> monitor(r);
                 case "savevm" -> savevm(r);
-                case "shutdown" -> {
-                    shutdown.countDown();
-                    yield ControlProtocol.ok();
-                }
+                case "shutdown" -> ControlProtocol.ok();     // signalled once the reply is out (serve)
                 default -> ControlProtocol.error("unknown op '" + op + "' (ops: ping, list, start, pause, resume, "
                         + "stop, monitor, savevm, console, shutdown)");
             };
@@ -214,7 +223,7 @@ public final class ControlServer implements AutoCloseable {
                 machine.close();
                 throw e;
             }
-            guests.put(name, new Guest(machine, serial, System.nanoTime()));
+            guests.put(name, new Guest(machine, serial, new CpuMeter(System.nanoTime())));
             vm.stopped().whenComplete((info, err) -> {
                 machine.close();
                 serial.finish("\r\n[vmm: " + name + " stopped: " + (info == null ? "?" : info.reason()) + "]\r\n");
@@ -255,14 +264,39 @@ public final class ControlServer implements AutoCloseable {
             v.put("cpuWeight", i.weight());
             v.put("cpuCap", i.capPercent());
             Guest g = guests.get(i.name());
-            if (g != null && now > g.startedAt() && i.state() != VmHost.State.STOPPED) {
-                v.put("cpuPercent", Math.round(1000.0 * i.cpuNanos() / (now - g.startedAt())) / 10.0);
+            if (g != null && i.state() != VmHost.State.STOPPED) {
+                double p = g.cpu().percent(now, i.cpuNanos());
+                if (p >= 0) {
+                    v.put("cpuPercent", p);     // of one core, over the last 1-2 seconds
+                }
             }
             if (i.reason() != null) {
                 v.put("reason", i.reason());
             }
         }
         return reply;
+    }
+
+    /** Samples every VM's CPU time once a second, for the recent CPU use that {@code list} reports. */
+    private void sampleLoop() {
+        try {
+            while (!closed) {
+                Thread.sleep(CPU_SAMPLE_MILLIS);
+                try {
+                    long now = System.nanoTime();
+                    for (VmHost.VmInfo i : host.list()) {
+                        Guest g = guests.get(i.name());
+                        if (g != null) {
+                            g.cpu().sample(now, i.cpuNanos());
+                        }
+                    }
+                } catch (RuntimeException e) {
+                    log.warn("sampling the VMs' CPU time: {}", e.toString());    // next second again
+                }
+            }
+        } catch (InterruptedException e) {
+            // closed
+        }
     }
 
     private ObjectNode monitor(JsonNode r) {
@@ -351,6 +385,7 @@ public final class ControlServer implements AutoCloseable {
         }
         try {
             acceptor.join(java.time.Duration.ofSeconds(5));
+            sampler.interrupt();
             Files.deleteIfExists(socket);
         } catch (IOException e) {
             log.warn("removing {}: {}", socket, e.toString());

@@ -19,7 +19,7 @@ public final class DefinitionCommands {
     }
 
     /** The states of the VMs of the host on {@code options}' socket; empty if no host runs there. */
-    static Map<String, String> hostStates(HostOptions options) throws IOException {
+    public static Map<String, String> hostStates(HostOptions options) throws IOException {
         Map<String, String> states = new HashMap<>();
         try (ControlClient c = ControlClient.connect(options.paths().socket())) {
             JsonNode reply = c.request(ControlClient.request("list"));
@@ -48,7 +48,7 @@ public final class DefinitionCommands {
                 Map<String, String> states = hostStates(options);
                 out.printf("%-16s %8s  %-9s %s%n", "NAME", "MEMORY", "STATE", "BOOT");
                 for (VmDefinition d : new VmStore(options.paths()).list()) {
-                    String boot = d.kernel() != null ? "kernel " + d.kernel() : "disk " + d.disk();
+                    String boot = bootOf(d);
                     out.printf("%-16s %8s  %-9s %s%n", d.name(), Sizes.format(d.memoryBytes()),
                             states.getOrDefault(d.name(), "-"), boot);
                 }
@@ -61,9 +61,23 @@ public final class DefinitionCommands {
         }
     }
 
+    /** What {@code d} boots, for {@code vmm list}. */
+    static String bootOf(VmDefinition d) {
+        if (d.kernel() != null) {
+            return "kernel " + d.kernel();
+        }
+        if (d.bios() != null) {
+            return "bios " + d.bios();
+        }
+        boolean cdFirst = d.disks().isEmpty() || d.boot() != null && d.boot().toLowerCase(java.util.Locale.ROOT)
+                .startsWith("d");
+        return cdFirst && d.cdrom() != null ? "cdrom " + d.cdrom() : "disk " + d.disks().getFirst();
+    }
+
     /** {@code vmm delete NAME}. */
     @Command(name = "delete", mixinStandardHelpOptions = true,
-            description = "Removes a VM definition (refused while the VM runs; its disk images stay).")
+            description = {"Removes a VM definition (refused while the VM runs).",
+                "Disk images named with vmm create stay; the files of an imported VM (in $VMM_HOME/vms/NAME/) go."})
     public static final class Delete implements Callable<Integer> {
         @Spec
         private CommandSpec spec;

@@ -1,5 +1,7 @@
 package dev.vmm.cli.host;
 
+import dev.vmm.cli.BootSetup;
+import dev.vmm.cli.RunCommand;
 import dev.vmm.cli.VmSnapshots;
 import dev.vmm.devices.board.BoardConfig;
 import dev.vmm.devices.board.PcBoard;
@@ -9,12 +11,8 @@ import dev.vmm.devices.ide.AtapiCdrom;
 import dev.vmm.devices.storage.IsoImage;
 import dev.vmm.devices.storage.RawImage;
 import dev.vmm.devices.storage.SwappableDisk;
-import dev.vmm.firmware.bios.Bios;
-import dev.vmm.firmware.linux.BzImage;
-import dev.vmm.firmware.linux.E820Entry;
-import dev.vmm.firmware.linux.LinuxLoader;
+import dev.vmm.devices.storage.formats.DiskImages;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,60 +21,73 @@ import org.slf4j.LoggerFactory;
 
 /**
  * How a host builds and boots a VM from its {@link VmDefinition}, at start and again at every
- * reset: the images and the kernel are opened once (so a copy-on-write overlay survives a reboot,
- * as a disk would), the board and its drives are fresh each time. COM1 is the VM's
- * {@link HostedSerial}. Boot as {@code vmm run} boots: the kernel directly, or the BIOS from the disk.
+ * reset: the images and the kernel are opened and checked once (so a copy-on-write overlay survives
+ * a reboot, as a disk would), the board and its drives are fresh each time. COM1 is the VM's
+ * {@link HostedSerial}. The boot is {@code vmm run}'s own {@link BootSetup}: a bzImage or multiboot
+ * kernel with the firmware tables (ACPI, MP, E820) the BIOS would give, an external BIOS image, or
+ * the project's BIOS booting the disk or the CD in the definition's boot order.
  */
 final class GuestMachine implements VmHost.Machine, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GuestMachine.class);
+    /** The IDE positions (controller, unit) of the disks, in order; the CD is on 1:0. */
+    private static final int[][] DISK_SLOTS = {{0, 0}, {0, 1}, {1, 1}};
 
     private final VmDefinition def;
     private final HostedSerial serial;
-    private final RawImage disk;
+    private final List<SwappableDisk> disks;
     private final IsoImage cdrom;
-    private final BzImage kernel;
-    private final byte[] initrd;
+    private final BootSetup boot;
 
-    private GuestMachine(VmDefinition def, HostedSerial serial, RawImage disk, IsoImage cdrom, BzImage kernel,
-                         byte[] initrd) {
+    private GuestMachine(VmDefinition def, HostedSerial serial, List<SwappableDisk> disks, IsoImage cdrom,
+                         BootSetup boot) {
         this.def = def;
         this.serial = serial;
-        this.disk = disk;
+        this.disks = disks;
         this.cdrom = cdrom;
-        this.kernel = kernel;
-        this.initrd = initrd;
+        this.boot = boot;
     }
 
-    /** Opens what {@code def} names; a missing or bad file is an IOException naming it. */
+    /** Opens and checks what {@code def} names; a missing or bad file is an IOException naming it. */
     static GuestMachine open(VmDefinition def, HostedSerial serial) throws IOException {
-        RawImage disk = null;
+        List<SwappableDisk> disks = new ArrayList<>();
         IsoImage cd = null;
         try {
-            if (def.disk() != null) {
-                disk = RawImage.open(Path.of(def.disk()), switch (def.diskMode()) {
-                    case "rw" -> RawImage.Mode.READ_WRITE;
-                    case "ro" -> RawImage.Mode.READ_ONLY;
-                    default -> RawImage.Mode.COPY_ON_WRITE;
-                });
+            RawImage.Mode mode = switch (def.diskMode()) {
+                case "rw" -> RawImage.Mode.READ_WRITE;
+                case "ro" -> RawImage.Mode.READ_ONLY;
+                default -> RawImage.Mode.COPY_ON_WRITE;
+            };
+            for (Path p : def.diskPaths()) {
+                // raw, qcow2 or VMDK, probed; switchable, so that a save can freeze it under an overlay
+                disks.add(new SwappableDisk(DiskImages.open(p, null, mode)));
             }
             if (def.cdrom() != null) {
-                cd = IsoImage.open(Path.of(def.cdrom()));
-            }
-            BzImage bz = null;
-            byte[] rd = null;
-            if (def.kernel() != null) {
                 try {
-                    bz = BzImage.read(Path.of(def.kernel()));
-                } catch (IllegalArgumentException e) {
-                    throw new IOException("kernel " + def.kernel() + ": " + e.getMessage(), e);
-                }
-                if (def.initrd() != null) {
-                    rd = Files.readAllBytes(Path.of(def.initrd()));
+                    cd = IsoImage.open(Path.of(def.cdrom()));
+                } catch (IOException e) {
+                    throw new IOException("CD image " + def.cdrom() + ": " + e.getMessage(), e);
                 }
             }
-            return new GuestMachine(def, serial, disk, cd, bz, rd);
+            BootSetup boot;
+            try {
+                if (def.kernel() != null) {
+                    boot = BootSetup.kernel(def.memoryBytes(), Path.of(def.kernel()), def.initrd(), def.append());
+                } else if (def.bios() != null) {
+                    boot = BootSetup.externalBios(Path.of(def.bios()));
+                } else {
+                    boot = BootSetup.bios(def.boot(), disks.isEmpty() ? null : disks.getFirst(),
+                            disks.isEmpty() ? null : Path.of(def.disks().getFirst()), cd,
+                            def.cdrom() == null ? null : Path.of(def.cdrom()));
+                }
+            } catch (RunCommand.BadInput e) {
+                throw new IOException(e.getMessage(), e);
+            }
+            if (def.cpus() > 1) {
+                log.info("{}: declares {} CPUs; the board runs one", def.name(), def.cpus());
+            }
+            return new GuestMachine(def, serial, List.copyOf(disks), cd, boot);
         } catch (IOException | RuntimeException e) {
-            closeQuietly(disk);
+            disks.forEach(GuestMachine::closeQuietly);
             closeQuietly(cd);
             throw e;
         }
@@ -85,20 +96,16 @@ final class GuestMachine implements VmHost.Machine, AutoCloseable {
     @Override
     public PcBoard build() {
         BoardConfig.Builder b = BoardConfig.builder().memory(def.memoryBytes()).serial(0, serial);
-        if (disk != null) {
-            b.drive(0, 0, new AtaDisk(disk));
+        for (int i = 0; i < disks.size(); i++) {
+            b.drive(DISK_SLOTS[i][0], DISK_SLOTS[i][1], new AtaDisk(disks.get(i)));
         }
         if (cdrom != null) {
             b.drive(1, 0, new AtapiCdrom(cdrom));
         }
+        boot.configure(b);
         PcBoard board = b.build();
         try {
-            if (kernel != null) {
-                LinuxLoader.load(board.memory(), board.cpu(), kernel, def.append(), initrd,
-                        E820Entry.defaultMap(def.memoryBytes()));
-            } else {
-                Bios.attach(board);
-            }
+            boot.install(board);
         } catch (RuntimeException e) {
             board.close();
             throw e;
@@ -109,28 +116,29 @@ final class GuestMachine implements VmHost.Machine, AutoCloseable {
     /**
      * Saves {@code board} (held at an instruction boundary by the caller) to the snapshot {@code file}
      * ({@code vmm restore} resumes it). A disk written through (mode rw) cannot be frozen under a
-     * running host VM yet: refused.
+     * running host VM yet (the definition would have to follow the overlay): refused.
      */
     String save(PcBoard board, Path file) throws IOException {
+        if (!disks.isEmpty() && def.diskMode().equals("rw")) {
+            throw new IOException("cannot save a VM whose disks are written through (disk mode rw) from a host yet; "
+                    + "use disk mode cow or ro");
+        }
         List<VmSnapshots.Drive> drives = new ArrayList<>();
-        if (disk != null) {
-            if (disk.mode() == RawImage.Mode.READ_WRITE) {
-                throw new IOException("cannot save a VM whose disk is written through (disk mode rw) from a host yet; "
-                        + "use disk mode cow or ro");
-            }
-            drives.add(new VmSnapshots.Drive(0, 0, new SwappableDisk(disk), null));
+        for (int i = 0; i < disks.size(); i++) {
+            drives.add(new VmSnapshots.Drive(DISK_SLOTS[i][0], DISK_SLOTS[i][1], disks.get(i), null));
         }
         if (cdrom != null) {
             drives.add(new VmSnapshots.Drive(1, 0, null, Path.of(def.cdrom())));
         }
-        return new VmSnapshots(kernel != null ? VmSnapshots.Boot.KERNEL : VmSnapshots.Boot.BIOS, "", drives)
-                .save(board, file);
+        VmSnapshots.Boot kind = def.kernel() != null ? VmSnapshots.Boot.KERNEL
+                : def.bios() != null ? VmSnapshots.Boot.EXTERNAL_BIOS : VmSnapshots.Boot.BIOS;
+        return new VmSnapshots(kind, def.boot() == null ? "" : def.boot(), drives).save(board, file);
     }
 
     /** Flushes and closes the images (the VM stopped). */
     @Override
     public void close() {
-        closeQuietly(disk);
+        disks.forEach(GuestMachine::closeQuietly);
         closeQuietly(cdrom);
     }
 

@@ -13,7 +13,7 @@ public final class HostOptions {
     @Option(names = "--home", paramLabel = "DIR", hidden = true)
     Path home;
 
-    VmmPaths paths() {
+    public VmmPaths paths() {
         VmmPaths p = VmmPaths.from(System.getenv());
         if (home != null) {
             p = new VmmPaths(home.toAbsolutePath(), home.toAbsolutePath().resolve("vmm.sock"));

@@ -1,21 +1,31 @@
 package dev.vmm.cli.host;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
- * The VM definitions in {@code $VMM_HOME/vms}, one JSON file each. Written to a temporary file,
- * forced to disk and renamed, so a definition is never half written.
+ * The VM definitions in {@code $VMM_HOME/vms}, one JSON file each ({@code NAME.json}), and the
+ * files vmm made for a VM (the disks, CD image and kernel of an imported appliance) in its
+ * directory {@code NAME/} beside it. Definitions are written to a temporary file, forced to disk
+ * and renamed, so one is never half written. Format-1 files (one {@code disk}, no {@code cpus})
+ * are read as format {@value VmDefinition#FORMAT}; a newer format is refused with a message.
  */
 public final class VmStore {
     static final ObjectMapper JSON = JsonMapper.builder()
@@ -33,6 +43,15 @@ public final class VmStore {
     private Path file(String name) {
         VmDefinition.checkName(name);
         return dir.resolve(name + ".json");
+    }
+
+    /**
+     * The directory of the files vmm keeps for the VM {@code name} (an imported appliance's disks);
+     * {@link #delete} removes it with the definition.
+     */
+    public Path filesDirectory(String name) {
+        VmDefinition.checkName(name);
+        return dir.resolve(name);
     }
 
     public boolean exists(String name) {
@@ -58,21 +77,59 @@ public final class VmStore {
         }
     }
 
-    /** The definition of {@code name}. */
+    /** The definition of {@code name}; a {@link java.io.FileNotFoundException} if there is none. */
     public VmDefinition load(String name) throws IOException {
+        return find(name).orElseThrow(() -> new java.io.FileNotFoundException("no VM named " + name
+                + " (vmm create " + name + " --memory 256M --disk IMG defines one)"));
+    }
+
+    /** The definition of {@code name}, if there is one (an invalid name has none). */
+    public Optional<VmDefinition> find(String name) throws IOException {
+        if (!VmDefinition.validName(name)) {
+            return Optional.empty();
+        }
         Path f = file(name);
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(f);
         } catch (NoSuchFileException e) {
-            throw new java.io.FileNotFoundException("no VM named " + name + " (vmm create " + name
-                    + " --memory 256M --disk IMG defines one)");
+            return Optional.empty();
         }
         try {
-            return JSON.readValue(bytes, VmDefinition.class);
+            return Optional.of(parse(bytes));
         } catch (IOException | IllegalArgumentException e) {
             throw new IOException(f + ": not a valid VM definition: " + firstLine(e.getMessage()), e);
         }
+    }
+
+    /** A definition file's content, of any format this vmm reads. */
+    static VmDefinition parse(byte[] json) throws IOException {
+        JsonNode tree = JSON.readTree(json);
+        if (!(tree instanceof ObjectNode o)) {
+            throw new IOException("not a JSON object");
+        }
+        JsonNode f = o.get("format");
+        if (f == null || !f.canConvertToExactIntegral()) {
+            throw new IOException("no format number");
+        }
+        int format = f.asInt();
+        if (format > VmDefinition.FORMAT) {
+            throw new IOException("format " + format + " was written by a newer vmm (this one reads formats 1 to "
+                    + VmDefinition.FORMAT + ")");
+        }
+        if (format == 1) {
+            JsonNode disk = o.remove("disk");
+            ArrayNode disks = o.putArray("disks");
+            if (disk != null && !disk.isNull()) {
+                disks.add(disk);
+            }
+            o.put("cpus", 1);
+            o.put("format", VmDefinition.FORMAT);
+        } else if (format != VmDefinition.FORMAT) {
+            throw new IOException("format " + format + " is not known (this vmm reads formats 1 to "
+                    + VmDefinition.FORMAT + ")");
+        }
+        return JSON.treeToValue(o, VmDefinition.class);
     }
 
     /** All definitions, by name; unreadable files are reported as IOExceptions. */
@@ -85,19 +142,39 @@ public final class VmStore {
         try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, "*.json")) {
             for (Path p : s) {
                 String n = p.getFileName().toString();
-                names.add(n.substring(0, n.length() - ".json".length()));
+                n = n.substring(0, n.length() - ".json".length());
+                if (VmDefinition.validName(n)) {
+                    names.add(n);
+                }
             }
         }
         names.sort(null);
         for (String n : names) {
-            out.add(load(n));
+            find(n).ifPresent(out::add);
         }
         return out;
     }
 
-    /** Removes a definition; false if there was none. */
+    /**
+     * Removes a definition and the files vmm made for it ({@link #filesDirectory}); images the
+     * user named stay. False if there was no definition.
+     */
     public boolean delete(String name) throws IOException {
-        return Files.deleteIfExists(file(name));
+        boolean had = Files.deleteIfExists(file(name));
+        deleteTree(filesDirectory(name));
+        return had;
+    }
+
+    /** Removes {@code dir} and everything in it, if it exists. */
+    public static void deleteTree(Path dir) throws IOException {
+        if (dir == null || !Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
     }
 
     static String firstLine(String s) {

@@ -3,16 +3,19 @@ package dev.vmm.cli.monitor;
 import dev.vmm.cli.console.TerminalBackend;
 import dev.vmm.devices.board.PcBoard;
 import java.util.function.Supplier;
+import org.jline.terminal.Terminal;
 
 /**
- * The monitor of {@code vmm run}: Ctrl-A c on the serial console calls {@link #run()} on the
- * terminal's reader thread, which shows the {@code (vmm)} prompt until Ctrl-A c again (guest output
- * waits meanwhile, see {@link TerminalBackend}). History is kept across visits.
+ * The monitor of {@code vmm run}: Ctrl-A c on the serial console, or on the VGA console
+ * ({@link dev.vmm.cli.console.VgaConsole}), calls {@link #run()} on the terminal's reader thread,
+ * which shows the {@code (vmm)} prompt until Ctrl-A c again (guest output waits meanwhile, see
+ * {@link TerminalBackend}; the VGA console stops drawing and redraws the screen after). History is
+ * kept across visits.
  */
 public final class RunMonitor implements Runnable {
     private final MonitorCommands commands;
     private final Runnable quit;
-    private volatile TerminalBackend backend;
+    private volatile Terminal terminal;
     private MonitorConsole console;
 
     /**
@@ -31,17 +34,22 @@ public final class RunMonitor implements Runnable {
 
     /** The terminal backend whose Ctrl-A c calls {@link #run()}. */
     public void attach(TerminalBackend terminal) {
-        this.backend = terminal;
+        this.terminal = terminal.terminal();
+    }
+
+    /** The terminal the prompt is shown on (the VGA console's). */
+    public void attach(Terminal t) {
+        this.terminal = t;
     }
 
     @Override
     public void run() {
-        TerminalBackend b = backend;
-        if (b == null) {
+        Terminal t = terminal;
+        if (t == null) {
             return;
         }
         if (console == null) {
-            console = new MonitorConsole(b.terminal(), commands::execute, quit);
+            console = new MonitorConsole(t, commands::execute, quit);
         }
         console.run();
     }

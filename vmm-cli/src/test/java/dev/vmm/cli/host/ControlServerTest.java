@@ -51,8 +51,7 @@ class ControlServerTest {
 
     private void define(VmStore store, String name, long mib, byte[] payload) throws IOException {
         Path k = TestGuests.kernel(dir, name + ".bz", payload);
-        store.create(new VmDefinition(VmDefinition.FORMAT, name, mib * MIB, null, null, null, k.toString(), null,
-                "console=ttyS0"));
+        store.create(VmDefinition.builder(name, mib * MIB).kernel(k, null, "console=ttyS0").build());
     }
 
     @AfterEach
@@ -100,6 +99,33 @@ class ControlServerTest {
         assertEquals("a vmm host is running on " + socket + " already", e.getMessage());
         try (ControlClient c = ControlClient.connect(socket)) {
             assertTrue(c.request(ControlClient.request("ping")).path("ok").asBoolean());
+        }
+    }
+
+    /**
+     * The owner of a server closes it as soon as a {@code shutdown} request arrives (as
+     * {@code vmm host} does); the client that asked must still get its reply. Repeated, because
+     * the reply used to race the close.
+     */
+    @Test
+    void shutdownIsAnsweredBeforeTheServerCloses() throws Exception {
+        server.close();
+        for (int i = 0; i < 100; i++) {
+            Path s = dir.resolve("shutdown-" + i + ".sock");
+            ControlServer owned = ControlServer.start(host, null, s);
+            Thread owner = Thread.ofPlatform().start(() -> {
+                try {
+                    owned.awaitShutdown();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                owned.close();
+            });
+            try (ControlClient c = ControlClient.connect(s)) {
+                assertTrue(c.request(ControlClient.request("shutdown")).path("ok").asBoolean(), "round " + i);
+            }
+            owner.join();
+            assertFalse(Files.exists(s), "the socket is removed");
         }
     }
 

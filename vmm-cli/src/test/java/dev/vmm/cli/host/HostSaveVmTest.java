@@ -42,8 +42,7 @@ class HostSaveVmTest {
         VmmPaths paths = new VmmPaths(dir, dir.resolve("vmm.sock"));
         VmStore store = new VmStore(paths);
         Path k = TestGuests.kernel(dir, "spin.bz", TestGuests.SPIN);
-        store.create(new VmDefinition(VmDefinition.FORMAT, "spin", 32 * MIB, null, null, null, k.toString(), null,
-                "console=ttyS0"));
+        store.create(VmDefinition.builder("spin", 32 * MIB).kernel(k, null, "console=ttyS0").build());
         socket = paths.socket();
         server = ControlServer.start(host, store, socket);
     }
