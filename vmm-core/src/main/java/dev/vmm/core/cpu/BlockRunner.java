@@ -1,0 +1,114 @@
+package dev.vmm.core.cpu;
+
+import dev.vmm.core.irq.InterruptSource;
+
+/**
+ * Executes decoded {@link Block}s: the fast path of {@link Cpu#run(long)}.
+ *
+ * <p>What the per-instruction {@link Cpu#step()} does before each instruction is done here once per
+ * block, and is exact because a block runs only when nothing of it can matter in the middle:
+ * <ul>
+ * <li>no interrupt inhibit (STI, MOV SS) is pending, TF and RF are clear and no debug register or
+ * pending debug trap is active ({@link Cpu#debugActive}); otherwise {@link Cpu#step()} runs;</li>
+ * <li>interrupts are polled before the block; inside it, the instructions that continue a block
+ * cannot change IF, and an instruction that makes an interrupt pending (an OUT to the interrupt
+ * controller, an MMIO write, an x87 FERR) sets {@link Cpu#intrHint}, which ends the block after that
+ * instruction, so the interrupt is taken before the next one exactly as in single steps. An
+ * interrupt source that does not report its changes is polled before every instruction: with such a
+ * source and IF set, blocks are not used;</li>
+ * <li>a write to a code page ({@link CodeCache#generation}) or a branch (rip is not the next
+ * instruction's address) ends the block;</li>
+ * <li>the block runs at most the instructions left in the caller's budget, so the instruction count
+ * (the deterministic clock) is the same as in single steps;</li>
+ * <li>a fault leaves the state of the faulting instruction's start ({@link Cpu#startRip}, the
+ * count of the instructions before it plus one) as {@link Cpu#step()} does.</li>
+ * </ul>
+ */
+final class BlockRunner {
+    private final Cpu cpu;
+    private final CodeCache code;
+    private final Jit jit;
+
+    BlockRunner(Cpu cpu, CodeCache code) {
+        this.cpu = cpu;
+        this.code = code;
+        this.jit = new Jit(code);
+    }
+
+    /** How many blocks the JIT compiled. */
+    long compiledBlocks() {
+        return jit.compiledCount();
+    }
+
+    /** True if the next instruction may run as part of a block (see the class comment). */
+    boolean usable() {
+        Cpu c = cpu;
+        return c.inhibit == 0 && !c.debugActive && (c.flags.bits & (Flags.TF | Flags.RF)) == 0
+                && (c.intrNotifies || c.intr == InterruptSource.NONE || (c.flags.bits & Flags.IF) == 0);
+    }
+
+    /**
+     * Runs the block at CS:rip, at most {@code budget} (at least 1) instructions of it, or one
+     * instruction fetched alone if no block can be made there. Interrupts have been polled.
+     */
+    void runBlock(long budget, boolean compile) {
+        Cpu c = cpu;
+        c.startRip = c.rip;
+        Block b;
+        try {
+            b = code.block();
+        } catch (CpuFault f) {
+            c.faulted(f);
+            return;
+        }
+        if (b == null) {
+            c.execute();
+            return;
+        }
+        int n = b.insns.length;
+        if (budget >= n && compile) {
+            CompiledBlock cb = b.compiled;
+            if (cb != null) {
+                runCompiled(cb);
+                return;
+            }
+            if (++b.entries == Jit.THRESHOLD) {
+                b.compiled = jit.compile(b);
+            }
+        }
+        execute(b, (int) Math.min(n, budget));
+    }
+
+    private void runCompiled(CompiledBlock cb) {
+        Cpu c = cpu;
+        try {
+            cb.run(c, code.generation, c.intrNotifies && (c.flags.bits & Flags.IF) != 0);
+        } catch (CpuFault f) {
+            c.faulted(f);
+        }
+    }
+
+    private void execute(Block b, int n) {
+        Cpu c = cpu;
+        Insn[] ins = b.insns;
+        long ipMask = b.mode == 16 ? 0xFFFF : 0xFFFF_FFFFL;
+        boolean watchIntr = c.intrNotifies && (c.flags.bits & Flags.IF) != 0;
+        int gen = code.generation;
+        try {
+            for (int k = 0; k < n; k++) {
+                Insn i = ins[k];
+                long ip = c.rip;
+                c.startRip = ip;
+                long next = (ip + i.len) & ipMask;
+                c.rip = next;
+                i.handler.exec(c, i);
+                c.icount++;
+                if (c.rip != next || code.generation != gen || watchIntr && c.intrHint) {
+                    return;
+                }
+            }
+        } catch (CpuFault f) {
+            c.faulted(f);
+        }
+    }
+}
