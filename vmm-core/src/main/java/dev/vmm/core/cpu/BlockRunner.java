@@ -40,6 +40,11 @@ final class BlockRunner {
         return jit.compiledCount();
     }
 
+    /** How many blocks the JIT failed to compile (they stay interpreted; should be none). */
+    long failedBlocks() {
+        return jit.failedCount();
+    }
+
     /** True if the next instruction may run as part of a block (see the class comment). */
     boolean usable() {
         Cpu c = cpu;
@@ -69,7 +74,7 @@ final class BlockRunner {
         if (budget >= n && compile) {
             CompiledBlock cb = b.compiled;
             if (cb != null) {
-                runCompiled(cb);
+                runCompiled(cb, budget);
                 return;
             }
             if (++b.entries == Jit.THRESHOLD) {
@@ -79,10 +84,10 @@ final class BlockRunner {
         execute(b, (int) Math.min(n, budget));
     }
 
-    private void runCompiled(CompiledBlock cb) {
+    private void runCompiled(CompiledBlock cb, long budget) {
         Cpu c = cpu;
         try {
-            cb.run(c, code.generation, c.intrNotifies && (c.flags.bits & Flags.IF) != 0);
+            cb.run(c, code.generation, c.intrNotifies && (c.flags.bits & Flags.IF) != 0, budget);
         } catch (CpuFault f) {
             c.faulted(f);
         }

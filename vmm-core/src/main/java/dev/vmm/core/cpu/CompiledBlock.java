@@ -7,7 +7,11 @@ package dev.vmm.core.cpu;
  * as {@link BlockRunner} ({@link Cpu#startRip}, rip, the instruction count) and the same early
  * exits (a branch taken, a code page written since {@code generation}, an interrupt hint while
  * {@code watchIntr}). Faults propagate to the caller as {@link CpuFault}.
+ *
+ * <p>A block that ends with a branch back to its own start runs again in place while at least
+ * its length is left of {@code budget} and nothing else has to be looked at: no stop request, no
+ * interrupt hint, no code write.
  */
 public interface CompiledBlock {
-    void run(Cpu c, int generation, boolean watchIntr);
+    void run(Cpu c, int generation, boolean watchIntr, long budget);
 }

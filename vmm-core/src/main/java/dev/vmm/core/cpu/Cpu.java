@@ -103,7 +103,7 @@ public final class Cpu implements Persist<CpuState> {
     // ---- execution state ----------------------------------------------------------------------
     public boolean halted;
     boolean shutdown;
-    private volatile boolean stopRequested;
+    volatile boolean stopRequested;
     /** Interrupts are inhibited for one instruction (after STI, MOV SS, POP SS). */
     int inhibit;
     /** Where the current instruction started. */

@@ -46,7 +46,7 @@ final class Jit {
     static final ClassDesc CD_CODE = ClassDesc.of("dev.vmm.core.cpu.CodeCache");
     private static final ClassDesc CD_COMPILED = ClassDesc.of("dev.vmm.core.cpu.CompiledBlock");
     private static final ClassDesc CD_SELF = ClassDesc.of("dev.vmm.core.cpu.JitBlock");
-    private static final MethodTypeDesc MTD_RUN = MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_boolean);
+    private static final MethodTypeDesc MTD_RUN = MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_boolean, CD_long);
     private static final MethodTypeDesc MTD_EXEC = MethodTypeDesc.of(CD_void, CD_CPU, CD_INSN);
     private static final MethodTypeDesc MTD_INIT = MethodTypeDesc.of(CD_void);
 
@@ -54,7 +54,9 @@ final class Jit {
     static final int CPU = 1;
     private static final int GEN = 2;
     private static final int WATCH = 3;
-    private static final int NEXT = 4;
+    private static final int BUDGET = 4;
+    private static final int NEXT = 6;
+    private static final int ENTRY = 8;
 
     private final CodeCache code;
     private final MethodHandles.Lookup lookup = MethodHandles.lookup();
@@ -68,6 +70,11 @@ final class Jit {
     /** How many blocks were compiled. */
     long compiledCount() {
         return compiled;
+    }
+
+    /** How many blocks could not be compiled (a bug: each is logged). */
+    long failedCount() {
+        return failed;
     }
 
     /** Compiles {@code b}; on any failure logs it and leaves the block to the interpreter for good. */
@@ -100,8 +107,16 @@ final class Jit {
 
     private static void body(CodeBuilder c, Block b, List<Object> data) {
         Label exit = c.newLabel();
+        Label top = c.newLabel();
         Insn[] ins = b.insns;
         long mask = b.mode == 16 ? 0xFFFF : 0xFFFF_FFFFL;
+        boolean loops = loopsBack(ins[ins.length - 1]);
+        if (loops) {
+            c.aload(CPU);
+            c.getfield(CD_CPU, "rip", CD_long);
+            c.lstore(ENTRY);
+        }
+        c.labelBinding(top);
         for (int k = 0; k < ins.length; k++) {
             Insn i = ins[k];
             // c.startRip = c.rip; next = (c.rip + len) & mask; c.rip = next;
@@ -140,21 +155,57 @@ final class Jit {
                 c.lload(NEXT);
                 c.lcmp();
                 c.ifne(exit);
-                c.loadConstant(constant(data, null, CD_CODE));
-                c.getfield(CD_CODE, "generation", CD_int);
-                c.iload(GEN);
-                c.if_icmpne(exit);
                 Label go = c.newLabel();
-                c.iload(WATCH);
-                c.ifeq(go);
-                c.aload(CPU);
-                c.getfield(CD_CPU, "intrHint", CD_boolean);
-                c.ifne(exit);
+                checks(c, data, exit, go);
                 c.labelBinding(go);
             }
         }
+        if (loops) {
+            // Again from the top: budget -= n; while budget >= n, rip == entry, no stop request,
+            // no code write, no interrupt hint.
+            c.lload(BUDGET);
+            c.loadConstant((long) ins.length);
+            c.lsub();
+            c.dup2();
+            c.lstore(BUDGET);
+            c.loadConstant((long) ins.length);
+            c.lcmp();
+            c.iflt(exit);
+            c.aload(CPU);
+            c.getfield(CD_CPU, "rip", CD_long);
+            c.lload(ENTRY);
+            c.lcmp();
+            c.ifne(exit);
+            c.aload(CPU);
+            c.getfield(CD_CPU, "stopRequested", CD_boolean);
+            c.ifne(exit);
+            checks(c, data, exit, top);
+        }
         c.labelBinding(exit);
         c.return_();
+    }
+
+    /** Leaves through {@code exit} on a code write or (while watched) an interrupt hint, else goes to {@code go}. */
+    private static void checks(CodeBuilder c, List<Object> data, Label exit, Label go) {
+        c.loadConstant(constant(data, null, CD_CODE));
+        c.getfield(CD_CODE, "generation", CD_int);
+        c.iload(GEN);
+        c.if_icmpne(exit);
+        c.iload(WATCH);
+        c.ifeq(go);
+        c.aload(CPU);
+        c.getfield(CD_CPU, "intrHint", CD_boolean);
+        c.ifne(exit);
+        c.goto_(go);
+    }
+
+    /** True for a near branch that may go back to the start of its block (the block then loops in place). */
+    private static boolean loopsBack(Insn i) {
+        return switch (i.entry.key()) {
+            case "JCC", "LOOP", "JCXZ" -> true;
+            case "JMP" -> i.k1 == Operand.J;
+            default -> false;
+        };
     }
 
     /** A dynamic constant of the class data: {@code value} added to it (null: the code cache, element 0). */

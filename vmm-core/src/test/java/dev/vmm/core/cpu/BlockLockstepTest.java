@@ -120,6 +120,7 @@ class BlockLockstepTest {
                 }
             }
             assertTrue(oracle.cpu.instructionCount() >= total);
+            assertEquals(0, fast.cpu.blocks.failedBlocks(), "blocks the JIT failed to compile");
             return fast.cpu.blocks.compiledBlocks();
         }
     }
