@@ -43,11 +43,56 @@ final class Block {
     int entries;
     /** The compiled block, once {@link Jit} made it. */
     CompiledBlock compiled;
+    /** Physical address of the first byte. */
+    final long pa;
+    /** The code cache's array of the blocks of this page when this block was registered in it. */
+    Block[] home;
+    /** The blocks that followed this one (see {@link Link}), most recent in {@link #link0}. */
+    Link link0;
+    Link link1;
 
-    Block(Insn[] insns, int bytes, int mode) {
+    Block(Insn[] insns, int bytes, int mode, long pa) {
         this.insns = insns;
         this.bytes = bytes;
         this.mode = mode;
+        this.pa = pa;
+    }
+
+    /**
+     * A remembered lookup: the block the code cache gave for {@code rip} under a CS base, a TLB
+     * epoch, a privilege and paging state. It is valid again whenever all of these are the same and
+     * the target is still cached, because the lookup would then find the same block (the same
+     * linear address, translated through the same TLB contents, to the same decoded bytes).
+     */
+    record Link(Block target, long rip, long csBase, int epoch, boolean user, long pg) {
+    }
+
+    /** The remembered successor for the CPU's current state, or null (see {@link Link}). */
+    Block successor(Cpu c, CodeCache code) {
+        Link l = link0;
+        if (l == null || l.rip != c.rip) {
+            l = link1;
+            if (l == null || l.rip != c.rip) {
+                return null;
+            }
+        }
+        Segment cs = c.seg[Cpu.CS];
+        Block t = l.target;
+        if (cs.base != l.csBase || c.mmu.epoch != l.epoch || (c.cpl == 3) != l.user
+                || (c.cr0 & Cpu.CR0_PG) != l.pg || c.codeSize() != t.mode
+                || l.rip + t.bytes - 1 > cs.limit || !code.live(t)) {
+            return null;
+        }
+        return t;
+    }
+
+    /** Remembers that {@code t} is the block at {@code c.rip} now. */
+    void remember(Cpu c, Block t) {
+        Link l = new Link(t, c.rip, c.seg[Cpu.CS].base, c.mmu.epoch, c.cpl == 3, c.cr0 & Cpu.CR0_PG);
+        if (link0 != null && link0.rip != c.rip) {
+            link1 = link0;
+        }
+        link0 = l;
     }
 
     /** True if {@code i} may be followed by another instruction of the same block. */

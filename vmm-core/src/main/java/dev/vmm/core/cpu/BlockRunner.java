@@ -28,6 +28,8 @@ final class BlockRunner {
     private final Cpu cpu;
     private final CodeCache code;
     private final Jit jit;
+    /** The block run last: its remembered successors spare most lookups. */
+    private Block prev;
 
     BlockRunner(Cpu cpu, CodeCache code) {
         this.cpu = cpu;
@@ -59,17 +61,26 @@ final class BlockRunner {
     void runBlock(long budget, boolean compile) {
         Cpu c = cpu;
         c.startRip = c.rip;
-        Block b;
-        try {
-            b = code.block();
-        } catch (CpuFault f) {
-            c.faulted(f);
-            return;
-        }
+        Block p = prev;
+        Block b = p == null ? null : p.successor(c, code);
         if (b == null) {
-            c.execute();
-            return;
+            try {
+                b = code.block();
+            } catch (CpuFault f) {
+                prev = null;
+                c.faulted(f);
+                return;
+            }
+            if (b == null) {
+                prev = null;
+                c.execute();
+                return;
+            }
+            if (p != null) {
+                p.remember(c, b);
+            }
         }
+        prev = b;
         int n = b.insns.length;
         if (budget >= n && compile) {
             CompiledBlock cb = b.compiled;

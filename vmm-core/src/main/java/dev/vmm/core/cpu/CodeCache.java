@@ -168,13 +168,21 @@ final class CodeCache {
         if (n == 0) {
             return null;
         }
-        Block b = new Block(java.util.Arrays.copyOf(list, n), off - start, mode);
+        Block b = new Block(java.util.Arrays.copyOf(list, n), off - start, mode, pa);
         Block[] bp = blocks[page];
         if (bp == null) {
             bp = blocks[page] = new Block[4096];
         }
         bp[start] = b;
+        b.home = bp;
         return b;
+    }
+
+    /** True if {@code b} is still the cached block at its address, in a plain-RAM page. */
+    boolean live(Block b) {
+        int page = (int) (b.pa >>> 12);
+        Block[] bp = blocks[page];
+        return bp == b.home && bp[(int) (b.pa & 0xFFF)] == b && (mem.kind(b.pa) & 0x0F) == PhysicalMemory.RAM;
     }
 
     private void remember(long lin, boolean user, long pa, Insn[] p) {

@@ -7,6 +7,7 @@ import static java.lang.constant.ConstantDescs.CD_long;
 import static java.lang.constant.ConstantDescs.CD_void;
 
 import java.lang.classfile.ClassFile;
+import java.lang.classfile.ClassHierarchyResolver;
 import java.lang.classfile.CodeBuilder;
 import java.lang.classfile.Label;
 import java.lang.constant.ClassDesc;
@@ -57,6 +58,8 @@ final class Jit {
     private static final int BUDGET = 4;
     private static final int NEXT = 6;
     private static final int ENTRY = 8;
+    private static final int FAULT = 10;
+    private static final ClassDesc CD_FAULT = ClassDesc.of("dev.vmm.core.cpu.CpuFault");
 
     private final CodeCache code;
     private final MethodHandles.Lookup lookup = MethodHandles.lookup();
@@ -82,7 +85,8 @@ final class Jit {
         List<Object> data = new ArrayList<>();
         data.add(code);
         try {
-            byte[] bytes = ClassFile.of().build(CD_SELF, cb -> {
+            byte[] bytes = ClassFile.of(ClassFile.ClassHierarchyResolverOption.of(
+                    ClassHierarchyResolver.ofClassLoading(lookup))).build(CD_SELF, cb -> {
                 cb.withFlags(ClassFile.ACC_FINAL | ClassFile.ACC_SYNTHETIC);
                 cb.withInterfaceSymbols(CD_COMPILED);
                 cb.withMethodBody("<init>", MTD_INIT, ClassFile.ACC_PUBLIC, c -> {
@@ -111,54 +115,89 @@ final class Jit {
         Insn[] ins = b.insns;
         long mask = b.mode == 16 ? 0xFFFF : 0xFFFF_FFFFL;
         boolean loops = loopsBack(ins[ins.length - 1]);
-        if (loops) {
-            c.aload(CPU);
-            c.getfield(CD_CPU, "rip", CD_long);
-            c.lstore(ENTRY);
-        }
+        List<Runnable> stubs = new ArrayList<>();
+        c.aload(CPU);
+        c.getfield(CD_CPU, "rip", CD_long);
+        c.lstore(ENTRY);
         c.labelBinding(top);
+        // Instructions compiled by JitOps (but Jcc) touch neither rip, startRip nor the count: these
+        // are brought up to date before any other instruction, at the end, on a leave and on a fault.
+        int pending = 0;
+        int off = 0;
         for (int k = 0; k < ins.length; k++) {
             Insn i = ins[k];
-            // c.startRip = c.rip; next = (c.rip + len) & mask; c.rip = next;
-            c.aload(CPU);
-            c.getfield(CD_CPU, "rip", CD_long);
-            c.lstore(NEXT);
-            c.aload(CPU);
-            c.lload(NEXT);
-            c.putfield(CD_CPU, "startRip", CD_long);
-            c.lload(NEXT);
-            c.loadConstant((long) i.len);
-            c.ladd();
-            c.loadConstant(mask);
-            c.land();
-            c.lstore(NEXT);
-            c.aload(CPU);
-            c.lload(NEXT);
-            c.putfield(CD_CPU, "rip", CD_long);
-            if (!JitOps.emit(c, i)) {
-                c.loadConstant(constant(data, i.handler, CD_HANDLER));
+            boolean last = k == ins.length - 1;
+            int end = off + i.len;
+            if (JitOps.pure(i)) {
+                Label from = c.newLabel();
+                Label to = c.newLabel();
+                Label onFault = c.newLabel();
+                c.labelBinding(from);
+                JitOps.emit(c, i);
+                c.labelBinding(to);
+                c.exceptionCatch(from, to, onFault, CD_FAULT);
+                int before = pending;
+                int at = off;
+                stubs.add(() -> {
+                    // A fault: the instruction is at ENTRY + at, and 'before' instructions retired.
+                    c.labelBinding(onFault);
+                    c.astore(FAULT);
+                    setRip(c, "startRip", at, mask);
+                    setRip(c, "rip", at, mask);
+                    addCount(c, before);
+                    c.aload(FAULT);
+                    c.athrow();
+                });
+                pending++;
+                if (last) {
+                    setRip(c, "rip", end, mask);
+                    addCount(c, pending);
+                } else if (JitOps.touchesMemory(i)) {
+                    Label leave = c.newLabel();
+                    Label go = c.newLabel();
+                    checks(c, data, leave, go);
+                    c.labelBinding(go);
+                    int retired = pending;
+                    stubs.add(() -> {
+                        c.labelBinding(leave);
+                        setRip(c, "rip", end, mask);
+                        addCount(c, retired);
+                        c.return_();
+                    });
+                }
+            } else {
+                setRip(c, "startRip", off, mask);
+                c.lload(ENTRY);
+                c.loadConstant((long) end);
+                c.ladd();
+                c.loadConstant(mask);
+                c.land();
+                c.lstore(NEXT);
                 c.aload(CPU);
-                c.loadConstant(constant(data, i, CD_INSN));
-                c.invokeinterface(CD_HANDLER, "exec", MTD_EXEC);
-            }
-            // c.icount++
-            c.aload(CPU);
-            c.dup();
-            c.getfield(CD_CPU, "icount", CD_long);
-            c.lconst_1();
-            c.ladd();
-            c.putfield(CD_CPU, "icount", CD_long);
-            if (k < ins.length - 1) {
-                // Leave on a branch (or REP rewind), a code write, or an interrupt hint.
-                c.aload(CPU);
-                c.getfield(CD_CPU, "rip", CD_long);
                 c.lload(NEXT);
-                c.lcmp();
-                c.ifne(exit);
-                Label go = c.newLabel();
-                checks(c, data, exit, go);
-                c.labelBinding(go);
+                c.putfield(CD_CPU, "rip", CD_long);
+                addCount(c, pending);
+                pending = 0;
+                if (!JitOps.emit(c, i)) {
+                    c.loadConstant(constant(data, i.handler, CD_HANDLER));
+                    c.aload(CPU);
+                    c.loadConstant(constant(data, i, CD_INSN));
+                    c.invokeinterface(CD_HANDLER, "exec", MTD_EXEC);
+                }
+                addCount(c, 1);
+                if (!last) {
+                    // Leave on a branch (or REP rewind), a code write, or an interrupt hint.
+                    c.aload(CPU);
+                    c.getfield(CD_CPU, "rip", CD_long);
+                    c.lload(NEXT);
+                    c.lcmp();
+                    c.ifne(exit);
+                    Label go = c.newLabel();
+                    checks(c, data, exit, go);
+                    c.labelBinding(go);
+                }
             }
+            off = end;
         }
         if (loops) {
             // Again from the top: budget -= n; while budget >= n, rip == entry, no stop request,
@@ -183,6 +222,31 @@ final class Jit {
         }
         c.labelBinding(exit);
         c.return_();
+        stubs.forEach(Runnable::run);
+    }
+
+    /** {@code c.<field> = (ENTRY + offset) & mask}. */
+    private static void setRip(CodeBuilder c, String field, int offset, long mask) {
+        c.aload(CPU);
+        c.lload(ENTRY);
+        c.loadConstant((long) offset);
+        c.ladd();
+        c.loadConstant(mask);
+        c.land();
+        c.putfield(CD_CPU, field, CD_long);
+    }
+
+    /** {@code c.icount += n} (nothing for 0). */
+    private static void addCount(CodeBuilder c, int n) {
+        if (n == 0) {
+            return;
+        }
+        c.aload(CPU);
+        c.dup();
+        c.getfield(CD_CPU, "icount", CD_long);
+        c.loadConstant((long) n);
+        c.ladd();
+        c.putfield(CD_CPU, "icount", CD_long);
     }
 
     /** Leaves through {@code exit} on a code write or (while watched) an interrupt hint, else goes to {@code go}. */

@@ -36,7 +36,27 @@ final class JitOps {
 
     // ---- code generation ----------------------------------------------------------------------
 
-    /** Emits {@code i} as a call with constant operands if its form has one; false if not. */
+    /**
+     * True if {@link #emit} compiles {@code i} to a call that neither reads nor changes rip,
+     * {@link Cpu#startRip} or the instruction count (every form but Jcc).
+     */
+    static boolean pure(Insn i) {
+        return i.entry != null && !i.entry.key().equals("JCC") && supported(i);
+    }
+
+    /** True if {@code i} (a {@link #pure} form) accesses memory. */
+    static boolean touchesMemory(Insn i) {
+        return i.modrmByte >= 0 && i.mod != 3 && !i.entry.key().equals("LEA");
+    }
+
+    private static boolean supported(Insn i) {
+        return emit(null, i);
+    }
+
+    /**
+     * Emits {@code i} as a call with constant operands if its form has one; false if not. With a
+     * null builder, only answers whether it would.
+     */
     static boolean emit(CodeBuilder c, Insn i) {
         if (i.entry == null) {
             return false;
@@ -44,6 +64,9 @@ final class JitOps {
         String key = i.entry.key();
         int n = i.operandCount();
         if (key.equals("JCC")) {
+            if (c == null) {
+                return true;
+            }
             c.aload(Jit.CPU);
             c.loadConstant(i.opcode & 0xF);
             c.loadConstant(i.imm);
@@ -52,6 +75,9 @@ final class JitOps {
             return true;
         }
         if (n == 2 && key.equals("LEA") && i.mod != 3) {
+            if (c == null) {
+                return true;
+            }
             c.aload(Jit.CPU);
             c.loadConstant(i.osize);
             c.loadConstant(i.reg);
@@ -88,6 +114,9 @@ final class JitOps {
         boolean srcImm = i.k2 == Operand.I || i.k2 == Operand.IBS;
         if (!(dst >= 0 && (src >= 0 || srcImm || srcMem) || dstMem && (src >= 0 || srcImm))) {
             return false;
+        }
+        if (c == null) {
+            return true;
         }
         String prefix = op < 0 ? "mov" : "alu";
         c.aload(Jit.CPU);
@@ -127,6 +156,9 @@ final class JitOps {
         boolean mem = isMem(i, i.k1);
         if (r < 0 && !mem) {
             return false;
+        }
+        if (c == null) {
+            return true;
         }
         String name = switch (key) {
             case "INC" -> "inc";

@@ -22,6 +22,7 @@ class BlockLockstepTest {
     private static final long DATA = 0x20000;
     private static final long HANDLER = 0x30000;
     private static final long IRQ_HANDLER = 0x30100;
+    private static final long GP_HANDLER = 0x30200;
     private static final int IRQ_VECTOR = 0x40;
     private static final long STACK_PAGE = CpuFixture.STACK_TOP - 0x1000;
     private static final int[] DST = {Cpu.EAX, Cpu.ECX, Cpu.EDX, Cpu.EDI, Cpu.EBP};
@@ -77,6 +78,46 @@ class BlockLockstepTest {
         }
     }
 
+    /**
+     * A load in the middle of a block faults (#GP: beyond the DS limit) every 16 iterations; the
+     * handler repairs EDI and returns to it. The fault must leave the state of the faulting
+     * instruction (rip, the count of the instructions before it) in both the interpreted and the
+     * compiled block, where the instructions before it do not update rip or the count one by one.
+     */
+    @Test
+    void faultInTheMiddleOfABlockIsPrecise() {
+        byte[] code = bytes(
+                0x8B, 0x03,                         // mov eax, [ebx]
+                0x01, 0xC1,                         // add ecx, eax
+                0x8B, 0x17,                         // mov edx, [edi]  (#GP past the DS limit)
+                0x01, 0x53, 0x04,                   // add [ebx+4], edx
+                0x46,                               // inc esi
+                0x81, 0xC7, 0x00, 0x10, 0x00, 0x00, // add edi, 0x1000
+                0xEB, 0xEE);                        // jmp start
+        java.util.function.Consumer<CpuFixture> setup = f -> {
+            f.load(GP_HANDLER, 0x83, 0xC4, 0x04, 0xBF, 0x00, 0x00, 0x02, 0x00, 0xCF); // add esp,4; mov edi,DATA; iretd
+            f.setGate(13, 0x08, GP_HANDLER, 0xE, 0);
+            f.setGdt(9, CpuFixture.descriptor(0, 0x2FFFF, 0x93, 0x4));
+            f.cpu.gdtLimit = 10 * 8 - 1;
+            f.loadSeg(Cpu.DS, 0x48);
+            f.cpu.r[Cpu.EDI] = DATA;
+        };
+        for (int mode : new int[] {Cpu.EXEC_BLOCKS, Cpu.EXEC_JIT}) {
+            long compiled = lockstep(code, mode, new Random(mode), 100_000, false, setup);
+            if (mode == Cpu.EXEC_JIT) {
+                assertTrue(compiled > 0, "the JIT compiled no block");
+            }
+        }
+    }
+
+    private static byte[] bytes(int... v) {
+        byte[] b = new byte[v.length];
+        for (int k = 0; k < v.length; k++) {
+            b[k] = (byte) v[k];
+        }
+        return b;
+    }
+
     @Test
     void randomProgramsRunTheSameInBlocksAndJit() {
         long compiled = 0;
@@ -91,7 +132,14 @@ class BlockLockstepTest {
 
     /** Runs {@code program} (an endless loop at CODE) on both CPUs and compares them after every slice. */
     private static long lockstep(byte[] program, int mode, Random rnd, int total, boolean interrupts) {
+        return lockstep(program, mode, rnd, total, interrupts, f -> { });
+    }
+
+    private static long lockstep(byte[] program, int mode, Random rnd, int total, boolean interrupts,
+            java.util.function.Consumer<CpuFixture> setup) {
         try (CpuFixture oracle = fixture(program, Cpu.EXEC_STEP); CpuFixture fast = fixture(program, mode)) {
+            setup.accept(oracle);
+            setup.accept(fast);
             Line l1 = new Line();
             Line l2 = new Line();
             if (interrupts) {
