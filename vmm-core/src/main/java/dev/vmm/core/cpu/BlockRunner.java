@@ -28,6 +28,8 @@ final class BlockRunner {
     private final Cpu cpu;
     private final CodeCache code;
     private final Jit jit;
+    /** Block entries before the JIT compiles a block ({@code -Dvmm.jit.threshold}, for tests). */
+    private final int threshold = Math.max(1, Integer.getInteger("vmm.jit.threshold", Jit.THRESHOLD));
     /** The block run last: its remembered successors spare most lookups. */
     private Block prev;
 
@@ -35,6 +37,17 @@ final class BlockRunner {
         this.cpu = cpu;
         this.code = code;
         this.jit = new Jit(code);
+    }
+
+    /** The dispatch mode named by the system property {@code vmm.jit}: off, blocks or on (the default). */
+    static int modeProperty() {
+        String v = System.getProperty("vmm.jit", "on");
+        return switch (v) {
+            case "off" -> Cpu.EXEC_STEP;
+            case "blocks" -> Cpu.EXEC_BLOCKS;
+            case "on" -> Cpu.EXEC_JIT;
+            default -> throw new IllegalArgumentException("vmm.jit must be off, blocks or on, not " + v);
+        };
     }
 
     /** How many blocks the JIT compiled. */
@@ -88,7 +101,7 @@ final class BlockRunner {
                 runCompiled(cb, budget);
                 return;
             }
-            if (++b.entries == Jit.THRESHOLD) {
+            if (++b.entries == threshold) {
                 b.compiled = jit.compile(b);
             }
         }

@@ -149,7 +149,7 @@ public final class Cpu implements Persist<CpuState> {
         this.mmu = new Mmu(this, mem);
         this.code = new CodeCache(this, mem);
         this.blocks = new BlockRunner(this, code);
-        this.execMode = execModeProperty();
+        this.execMode = BlockRunner.modeProperty();
         this.interrupts = new Interrupts(this);
         this.debug = new Debug(this);
         reset();
@@ -620,17 +620,6 @@ public final class Cpu implements Persist<CpuState> {
     public static final int EXEC_BLOCKS = 1;
     /** Basic blocks, the hot ones compiled to JVM bytecode. */
     public static final int EXEC_JIT = 2;
-
-    /** The dispatch mode named by the system property {@code vmm.jit}: off, blocks or on (the default). */
-    static int execModeProperty() {
-        String v = System.getProperty("vmm.jit", "on");
-        return switch (v) {
-            case "off" -> EXEC_STEP;
-            case "blocks" -> EXEC_BLOCKS;
-            case "on" -> EXEC_JIT;
-            default -> throw new IllegalArgumentException("vmm.jit must be off, blocks or on, not " + v);
-        };
-    }
 
     /** Chooses how {@link #run(long)} dispatches instructions (the results are the same; for tests and debugging). */
     public void setExecMode(int mode) {
