@@ -60,6 +60,26 @@ final class BlockRunner {
         return jit.failedCount();
     }
 
+    /** How many blocks the cached ones and the last one keep reachable through links, themselves included (for tests). */
+    int linkedBlocks() {
+        java.util.Set<Block> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        java.util.ArrayDeque<Block> todo = new java.util.ArrayDeque<>(code.cachedBlocks());
+        if (prev != null) {
+            todo.add(prev);
+        }
+        while (!todo.isEmpty()) {
+            Block b = todo.poll();
+            if (seen.add(b)) {
+                for (Block.Link l : new Block.Link[] {b.link0, b.link1}) {
+                    if (l != null) {
+                        todo.add(l.target());
+                    }
+                }
+            }
+        }
+        return seen.size();
+    }
+
     /** True if the next instruction may run as part of a block (see the class comment). */
     boolean usable() {
         Cpu c = cpu;
@@ -89,8 +109,8 @@ final class BlockRunner {
                 c.execute();
                 return;
             }
-            if (p != null) {
-                p.remember(c, b);
+            if (p != null && p.home != null) {
+                p.remember(c, b);     // only from a live block: a dropped one must not grow links
             }
         }
         prev = b;

@@ -38,14 +38,38 @@ final class CodeCache {
         int p = (int) (pageAddress >>> 12);
         if (p < pages.length) {
             pages[p] = null;
-            blocks[p] = null;
+            Block[] bp = blocks[p];
+            if (bp != null) {
+                blocks[p] = null;
+                forget(bp);
+            }
         }
         generation++;
     }
 
+    /**
+     * Cuts the dropped blocks loose: their links and their page array go, so a stale link to one of
+     * them (from a live block, or the runner's last block) keeps that block alone alive, never a
+     * chain of older generations of a page the guest keeps rewriting.
+     */
+    private static void forget(Block[] bp) {
+        for (Block b : bp) {
+            if (b != null) {
+                b.home = null;
+                b.link0 = null;
+                b.link1 = null;
+            }
+        }
+    }
+
     void flushAll() {
         java.util.Arrays.fill(pages, null);
-        java.util.Arrays.fill(blocks, null);
+        for (int p = 0; p < blocks.length; p++) {
+            if (blocks[p] != null) {
+                forget(blocks[p]);
+                blocks[p] = null;
+            }
+        }
         generation++;
         lastLinPage = -1;
         lastPage = null;
@@ -173,16 +197,34 @@ final class CodeCache {
         if (bp == null) {
             bp = blocks[page] = new Block[4096];
         }
+        if (bp[start] != null) {
+            forget(new Block[] {bp[start]});    // built for the other mode: replaced
+        }
         bp[start] = b;
         b.home = bp;
         return b;
+    }
+
+    /** Every cached block (for tests). */
+    java.util.List<Block> cachedBlocks() {
+        java.util.List<Block> all = new java.util.ArrayList<>();
+        for (Block[] bp : blocks) {
+            if (bp != null) {
+                for (Block b : bp) {
+                    if (b != null) {
+                        all.add(b);
+                    }
+                }
+            }
+        }
+        return all;
     }
 
     /** True if {@code b} is still the cached block at its address, in a plain-RAM page. */
     boolean live(Block b) {
         int page = (int) (b.pa >>> 12);
         Block[] bp = blocks[page];
-        return bp == b.home && bp[(int) (b.pa & 0xFFF)] == b && (mem.kind(b.pa) & 0x0F) == PhysicalMemory.RAM;
+        return bp != null && bp == b.home && bp[(int) (b.pa & 0xFFF)] == b && (mem.kind(b.pa) & 0x0F) == PhysicalMemory.RAM;
     }
 
     private void remember(long lin, boolean user, long pa, Insn[] p) {

@@ -110,6 +110,33 @@ class BlockLockstepTest {
         }
     }
 
+    /**
+     * A block jumps into a loop that writes into its own code page every iteration (data next to
+     * code): each write drops the loop's page. The dropped blocks must not link to their successors,
+     * or every generation of the page stays reachable from the block that entered the loop (this once
+     * filled a 6 GB heap while ISOLINUX ran).
+     */
+    @Test
+    void aLoopRewritingItsPageKeepsNoChainOfOldBlocks() {
+        byte[] code = new byte[0x1008];
+        byte[] entry = bytes(0xE9, 0xFB, 0x0F, 0x00, 0x00);      // jmp 0x11000
+        byte[] loop = bytes(
+                0xA3, 0x00, 0x11, 0x01, 0x00,       // 0x11000: mov [0x11100], eax  (its own page)
+                0x40,                               // inc eax
+                0xEB, 0xF8);                        // jmp 0x11000
+        System.arraycopy(entry, 0, code, 0, entry.length);
+        System.arraycopy(loop, 0, code, 0x1000, loop.length);
+        for (int mode : new int[] {Cpu.EXEC_BLOCKS, Cpu.EXEC_JIT}) {
+            lockstep(code, mode, new Random(mode), 20_000, false);
+            try (CpuFixture f = fixture(code, mode)) {
+                f.run(200_000);
+                assertEquals(200_000, f.cpu.instructionCount());
+                int linked = f.cpu.blocks.linkedBlocks();
+                assertTrue(linked <= 4, linked + " blocks reachable from the cached ones");
+            }
+        }
+    }
+
     private static byte[] bytes(int... v) {
         byte[] b = new byte[v.length];
         for (int k = 0; k < v.length; k++) {
