@@ -19,9 +19,9 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Interpreter throughput in guest instructions per second, on three endless 32-bit guest loops:
- * register arithmetic, memory operands, and data-dependent branches. One benchmark operation is
- * one retired guest instruction.
+ * CPU throughput in guest instructions per second, on three endless 32-bit guest loops: register
+ * arithmetic, memory operands, and data-dependent branches, in each dispatch mode (single steps,
+ * basic blocks, blocks with the JIT). One benchmark operation is one retired guest instruction.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -69,6 +69,10 @@ public class InterpreterBench {
     @Param({"alu", "memory", "branchy"})
     public String loop;
 
+    /** The dispatch: "off" single steps, "blocks" basic blocks, "on" blocks and the JIT (the default). */
+    @Param({"on", "blocks", "off"})
+    public String jit;
+
     private CpuFixture fixture;
 
     @Setup(Level.Trial)
@@ -80,6 +84,11 @@ public class InterpreterBench {
             default -> BRANCHY;
         };
         fixture.load(CODE, code).flat32(CODE);
+        fixture.cpu.setExecMode(switch (jit) {
+            case "off" -> Cpu.EXEC_STEP;
+            case "blocks" -> Cpu.EXEC_BLOCKS;
+            default -> Cpu.EXEC_JIT;
+        });
         fixture.cpu.r[Cpu.EBX] = 0x20000;
         fixture.cpu.r[Cpu.EDX] = 1000;
         // Make sure the loop runs as intended before measuring it.

@@ -12,6 +12,10 @@ final class CodeCache {
     private final Cpu cpu;
     private final PhysicalMemory mem;
     private final Insn[][] pages;
+    /** Per physical page, the basic blocks starting at each offset (dropped with the page). */
+    private final Block[][] blocks;
+    /** Bumped whenever a page's decoded code is dropped: a running block stops when it changes. */
+    int generation;
     private final Insn scratch = new Insn();
     // The page of the last fetch: its linear page, the translation it was made under (TLB epoch,
     // paging on/off, user/supervisor), and its physical page's decoded instructions.
@@ -26,6 +30,7 @@ final class CodeCache {
         this.cpu = cpu;
         this.mem = mem;
         this.pages = new Insn[(int) (mem.pageLimit() >>> 12)][];
+        this.blocks = new Block[pages.length][];
         mem.setCodeWriteListener(this::invalidate);
     }
 
@@ -33,11 +38,39 @@ final class CodeCache {
         int p = (int) (pageAddress >>> 12);
         if (p < pages.length) {
             pages[p] = null;
+            Block[] bp = blocks[p];
+            if (bp != null) {
+                blocks[p] = null;
+                forget(bp);
+            }
+        }
+        generation++;
+    }
+
+    /**
+     * Cuts the dropped blocks loose: their links and their page array go, so a stale link to one of
+     * them (from a live block, or the runner's last block) keeps that block alone alive, never a
+     * chain of older generations of a page the guest keeps rewriting.
+     */
+    private static void forget(Block[] bp) {
+        for (Block b : bp) {
+            if (b != null) {
+                b.home = null;
+                b.link0 = null;
+                b.link1 = null;
+            }
         }
     }
 
     void flushAll() {
         java.util.Arrays.fill(pages, null);
+        for (int p = 0; p < blocks.length; p++) {
+            if (blocks[p] != null) {
+                forget(blocks[p]);
+                blocks[p] = null;
+            }
+        }
+        generation++;
         lastLinPage = -1;
         lastPage = null;
     }
@@ -78,6 +111,120 @@ final class CodeCache {
             }
         }
         return fetchSlow(cs, ip, lin, user, pa, mode);
+    }
+
+    /**
+     * The basic block at CS:rip, decoded now if it is not cached yet; null if it cannot be executed
+     * as a block (not plain RAM, too near the page end, undecodable first instruction, or the CS limit
+     * falls inside it): the caller then fetches one instruction. Raises the faults of the fetch of
+     * the first byte (#GP for the CS limit, #PF) exactly as {@link #fetch} does.
+     */
+    Block block() {
+        Segment cs = cpu.seg[Cpu.CS];
+        long ip = cpu.rip;
+        if (ip > cs.limit) {
+            throw cpu.gp(0);
+        }
+        long lin = (cs.base + ip) & 0xFFFF_FFFFL;
+        boolean user = cpu.cpl == 3;
+        long pa;
+        if (lin >>> 12 == lastLinPage && cpu.mmu.epoch == lastEpoch && user == lastUser
+                && (cpu.cr0 & Cpu.CR0_PG) == lastPg) {
+            pa = lastPa | (lin & 0xFFF);
+        } else {
+            pa = cpu.mmu.translate(lin, Mmu.EXEC, user);
+            int page = (int) (pa >>> 12);
+            if (page >= pages.length || pages[page] == null) {
+                lastLinPage = -1;
+            } else {
+                remember(lin, user, pa, pages[page]);
+            }
+        }
+        int page = (int) (pa >>> 12);
+        if (page >= pages.length || (mem.kind(pa) & 0x0F) != PhysicalMemory.RAM) {
+            return null;
+        }
+        int mode = cpu.codeSize();
+        Block[] bp = blocks[page];
+        Block b = bp == null ? null : bp[(int) (pa & 0xFFF)];
+        if (b == null || b.mode != mode) {
+            b = build(pa, mode);
+            if (b == null) {
+                return null;
+            }
+        }
+        if (ip + b.bytes - 1 > cs.limit) {
+            return null;
+        }
+        return b;
+    }
+
+    /** Decodes the block at {@code pa} (caching its instructions in the page) and registers it. */
+    private Block build(long pa, int mode) {
+        int page = (int) (pa >>> 12);
+        int start = (int) (pa & 0xFFF);
+        long base = pa & ~0xFFFL;
+        Insn[] p = pages[page];
+        if (p == null) {
+            p = pages[page] = new Insn[4096];
+            mem.markCode(pa);
+        }
+        Insn[] list = new Insn[Block.MAX];
+        int n = 0;
+        int off = start;
+        while (n < Block.MAX && off <= 0x1000 - 15) {
+            Insn i = p[off];
+            if (i == null || i.mode != mode) {
+                int at = off;
+                i = Decoder.decode(o -> mem.read8(base + at + o), mode);
+                if (i.entry == null) {
+                    break;     // fetched (and faulted) on its own, when execution gets there
+                }
+                i.handler = Specialized.specialize(i, Semantics.handler(cpu, i.entry));
+                p[off] = i;
+            }
+            list[n++] = i;
+            off += i.len;
+            if (!Block.continues(i)) {
+                break;
+            }
+        }
+        if (n == 0) {
+            return null;
+        }
+        Block b = new Block(java.util.Arrays.copyOf(list, n), off - start, mode, pa);
+        Block[] bp = blocks[page];
+        if (bp == null) {
+            bp = blocks[page] = new Block[4096];
+        }
+        if (bp[start] != null) {
+            forget(new Block[] {bp[start]});    // built for the other mode: replaced
+        }
+        bp[start] = b;
+        b.home = bp;
+        return b;
+    }
+
+    /** Every cached block (for tests). */
+    java.util.List<Block> cachedBlocks() {
+        java.util.List<Block> all = new java.util.ArrayList<>();
+        for (Block[] bp : blocks) {
+            if (bp != null) {
+                for (Block b : bp) {
+                    if (b != null) {
+                        all.add(b);
+                    }
+                }
+            }
+        }
+        return all;
+    }
+
+    /** True if {@code b} is still the cached block at its address, in a plain-RAM page. */
+    boolean live(Block b) {
+        int page = (int) (b.pa >>> 12);
+        Block[] bp = blocks[page];
+        return bp != null && bp == b.home && bp[(int) (b.pa & 0xFFF)] == b && (mem.kind(b.pa) & 0x0F) == PhysicalMemory.RAM;
     }
 
     private void remember(long lin, boolean user, long pa, Insn[] p) {

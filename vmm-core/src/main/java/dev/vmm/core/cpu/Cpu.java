@@ -103,7 +103,7 @@ public final class Cpu implements Persist<CpuState> {
     // ---- execution state ----------------------------------------------------------------------
     public boolean halted;
     boolean shutdown;
-    private volatile boolean stopRequested;
+    volatile boolean stopRequested;
     /** Interrupts are inhibited for one instruction (after STI, MOV SS, POP SS). */
     int inhibit;
     /** Where the current instruction started. */
@@ -117,6 +117,9 @@ public final class Cpu implements Persist<CpuState> {
     final Mmu mmu;
     final Interrupts interrupts;
     final CodeCache code;
+    final BlockRunner blocks;
+    /** How instructions are dispatched: {@link #EXEC_STEP}, {@link #EXEC_BLOCKS} or {@link #EXEC_JIT}. */
+    private int execMode;
     final Debug debug;
     /** True while DR7 enables a breakpoint or a debug trap is pending (see {@link Debug}). */
     boolean debugActive;
@@ -145,6 +148,8 @@ public final class Cpu implements Persist<CpuState> {
         }
         this.mmu = new Mmu(this, mem);
         this.code = new CodeCache(this, mem);
+        this.blocks = new BlockRunner(this, code);
+        this.execMode = BlockRunner.modeProperty();
         this.interrupts = new Interrupts(this);
         this.debug = new Debug(this);
         reset();
@@ -609,12 +614,32 @@ public final class Cpu implements Persist<CpuState> {
         stopRequested = true;
     }
 
+    /** Dispatch modes ({@link #setExecMode}): one instruction at a time. */
+    public static final int EXEC_STEP = 0;
+    /** Decoded basic blocks ({@link BlockRunner}). */
+    public static final int EXEC_BLOCKS = 1;
+    /** Basic blocks, the hot ones compiled to JVM bytecode. */
+    public static final int EXEC_JIT = 2;
+
+    /** Chooses how {@link #run(long)} dispatches instructions (the results are the same; for tests and debugging). */
+    public void setExecMode(int mode) {
+        if (mode < EXEC_STEP || mode > EXEC_JIT) {
+            throw new IllegalArgumentException("no such dispatch mode: " + mode);
+        }
+        this.execMode = mode;
+    }
+
+    public int execMode() {
+        return execMode;
+    }
+
     /**
      * Runs at most {@code budget} instructions. Returns early on HLT (with no interrupt to take),
      * on shutdown, or when stopped.
      */
     public Exit run(long budget) {
         long end = icount + budget;
+        boolean useBlocks = execMode != EXEC_STEP;
         while (icount < end) {
             if (shutdown) {
                 return Exit.SHUTDOWN;
@@ -629,7 +654,13 @@ public final class Cpu implements Persist<CpuState> {
                 }
                 continue;
             }
-            step();
+            if (useBlocks && blocks.usable()) {
+                if (!interrupts.pollInterrupt()) {
+                    blocks.runBlock(end - icount, execMode == EXEC_JIT);
+                }
+            } else {
+                step();
+            }
         }
         return shutdown ? Exit.SHUTDOWN : Exit.LIMIT;
     }
@@ -642,6 +673,11 @@ public final class Cpu implements Persist<CpuState> {
             return;
         }
         startRip = rip;
+        execute();
+    }
+
+    /** Fetches and executes the instruction at CS:rip ({@link #startRip} is set), delivering its fault. */
+    void execute() {
         try {
             if (debugActive && debug.beforeInstruction()) {
                 return;
@@ -661,16 +697,21 @@ public final class Cpu implements Persist<CpuState> {
                 interrupts.afterInstruction();
             }
         } catch (CpuFault f) {
-            rip = startRip;
-            icount++;
-            if (debugActive) {
-                debug.discard();
-            }
-            // A fault pushes RF = 1 (SDM vol. 3, "Instruction-Breakpoint Exception Condition");
-            // instruction breakpoints are delivered by Debug, not thrown.
-            flags.bits |= Flags.RF;
-            interrupts.exception(f.vector, f.errorCode);
+            faulted(f);
         }
+    }
+
+    /** The current instruction (at {@link #startRip}) raised {@code f}: rewinds to it and delivers the fault. */
+    void faulted(CpuFault f) {
+        rip = startRip;
+        icount++;
+        if (debugActive) {
+            debug.discard();
+        }
+        // A fault pushes RF = 1 (SDM vol. 3, "Instruction-Breakpoint Exception Condition");
+        // instruction breakpoints are delivered by Debug, not thrown.
+        flags.bits |= Flags.RF;
+        interrupts.exception(f.vector, f.errorCode);
     }
 
     /** The handler of instructions the table knows but no semantics implement: #UD, logged once. */

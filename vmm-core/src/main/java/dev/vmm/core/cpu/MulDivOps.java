@@ -32,8 +32,11 @@ final class MulDivOps {
 
     /** MUL r/m: AX = AL * r/m8, DX:AX = AX * r/m16, EDX:EAX = EAX * r/m32 (unsigned). */
     static void mul(Cpu c, Insn i) {
-        int w = i.w1;
-        long b = c.op1(i);
+        mul(c, i.w1, c.op1(i));
+    }
+
+    /** MUL of the accumulator at width {@code w} by {@code b} (the r/m operand, already read). */
+    static void mul(Cpu c, int w, long b) {
         long p = c.reg(Cpu.EAX, w) * b;
         long hi;
         switch (w) {

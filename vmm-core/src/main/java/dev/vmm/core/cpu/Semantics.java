@@ -9,6 +9,8 @@ import java.util.Map;
  */
 final class Semantics {
     private static final Map<String, Handler> HANDLERS = build();
+    /** The keys of the x87, MMX and SSE instructions: they change only FPU/SIMD state, registers and memory. */
+    private static final java.util.Set<String> FPU_SIMD = fpuSimd();
 
     private Semantics() {
     }
@@ -34,6 +36,21 @@ final class Semantics {
         SseFloatOps.register(m);
         SimdIntOps.register(m);
         return Map.copyOf(m);
+    }
+
+    private static java.util.Set<String> fpuSimd() {
+        Map<String, Handler> m = new HashMap<>();
+        FpuStateOps.register(m);
+        X87Ops.register(m);
+        X87Transcendental.register(m);
+        SseFloatOps.register(m);
+        SimdIntOps.register(m);
+        return java.util.Set.copyOf(m.keySet());
+    }
+
+    /** True if {@code key} names an x87, MMX or SSE instruction. */
+    static boolean fpuSimd(String key) {
+        return FPU_SIMD.contains(key);
     }
 
     /** The handler for {@code e}, or the CPU's #UD-raising "unimplemented" handler. */

@@ -1,0 +1,286 @@
+package dev.vmm.core.cpu;
+
+import static java.lang.constant.ConstantDescs.CD_Object;
+import static java.lang.constant.ConstantDescs.CD_boolean;
+import static java.lang.constant.ConstantDescs.CD_int;
+import static java.lang.constant.ConstantDescs.CD_long;
+import static java.lang.constant.ConstantDescs.CD_void;
+
+import java.lang.classfile.ClassFile;
+import java.lang.classfile.ClassHierarchyResolver;
+import java.lang.classfile.CodeBuilder;
+import java.lang.classfile.Label;
+import java.lang.constant.ClassDesc;
+import java.lang.constant.ConstantDescs;
+import java.lang.constant.DynamicConstantDesc;
+import java.lang.constant.MethodTypeDesc;
+import java.lang.invoke.MethodHandles;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Compiles hot {@link Block}s to JVM bytecode ({@code java.lang.classfile}), one hidden class per
+ * block, so HotSpot compiles and inlines each instruction's semantics into one method.
+ *
+ * <p>Each instruction becomes either a call of one of the {@link JitOps} methods with its operands
+ * (registers, widths, displacements, immediates) as bytecode constants, which HotSpot folds into
+ * straight-line code, or, for the other instructions, a call of its {@link Handler} with its
+ * {@link Insn}. Handlers and instructions are loaded as dynamic constants from the hidden class's
+ * class data ({@link MethodHandles#classDataAt}), so each call site has one constant receiver and is
+ * inlined too. Around every instruction the generated code does what {@link BlockRunner} does.
+ *
+ * <p>The hidden classes are not strongly bound to their loader: a block dropped from the
+ * {@link CodeCache} (its page written, the cache flushed, the VM gone) takes its class with it when
+ * the garbage collector unloads it. Nothing here is static and mutable.
+ */
+final class Jit {
+    private static final Logger log = LoggerFactory.getLogger(Jit.class);
+
+    /** Block entries before a block is compiled. */
+    static final int THRESHOLD = 64;
+
+    static final ClassDesc CD_CPU = ClassDesc.of("dev.vmm.core.cpu.Cpu");
+    static final ClassDesc CD_INSN = ClassDesc.of("dev.vmm.core.cpu.Insn");
+    static final ClassDesc CD_HANDLER = ClassDesc.of("dev.vmm.core.cpu.Handler");
+    static final ClassDesc CD_CODE = ClassDesc.of("dev.vmm.core.cpu.CodeCache");
+    private static final ClassDesc CD_COMPILED = ClassDesc.of("dev.vmm.core.cpu.CompiledBlock");
+    private static final ClassDesc CD_SELF = ClassDesc.of("dev.vmm.core.cpu.JitBlock");
+    private static final MethodTypeDesc MTD_RUN = MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_boolean, CD_long);
+    private static final MethodTypeDesc MTD_EXEC = MethodTypeDesc.of(CD_void, CD_CPU, CD_INSN);
+    private static final MethodTypeDesc MTD_INIT = MethodTypeDesc.of(CD_void);
+
+    // Locals of the generated run method.
+    static final int CPU = 1;
+    private static final int GEN = 2;
+    private static final int WATCH = 3;
+    private static final int BUDGET = 4;
+    private static final int NEXT = 6;
+    private static final int ENTRY = 8;
+    private static final int FAULT = 10;
+    private static final ClassDesc CD_FAULT = ClassDesc.of("dev.vmm.core.cpu.CpuFault");
+
+    private final CodeCache code;
+    private final MethodHandles.Lookup lookup = MethodHandles.lookup();
+    private long compiled;
+    private long failed;
+
+    Jit(CodeCache code) {
+        this.code = code;
+    }
+
+    /** How many blocks were compiled. */
+    long compiledCount() {
+        return compiled;
+    }
+
+    /** How many blocks could not be compiled (a bug: each is logged). */
+    long failedCount() {
+        return failed;
+    }
+
+    /** Compiles {@code b}; on any failure logs it and leaves the block to the interpreter for good. */
+    CompiledBlock compile(Block b) {
+        List<Object> data = new ArrayList<>();
+        data.add(code);
+        try {
+            byte[] bytes = ClassFile.of(ClassFile.ClassHierarchyResolverOption.of(
+                    ClassHierarchyResolver.ofClassLoading(lookup))).build(CD_SELF, cb -> {
+                cb.withFlags(ClassFile.ACC_FINAL | ClassFile.ACC_SYNTHETIC);
+                cb.withInterfaceSymbols(CD_COMPILED);
+                cb.withMethodBody("<init>", MTD_INIT, ClassFile.ACC_PUBLIC, c -> {
+                    c.aload(0);
+                    c.invokespecial(CD_Object, "<init>", MTD_INIT);
+                    c.return_();
+                });
+                cb.withMethodBody("run", MTD_RUN, ClassFile.ACC_PUBLIC, c -> body(c, b, data));
+            });
+            MethodHandles.Lookup hidden = lookup.defineHiddenClassWithClassData(bytes, List.copyOf(data), true);
+            CompiledBlock cb = (CompiledBlock) hidden.findConstructor(hidden.lookupClass(),
+                    java.lang.invoke.MethodType.methodType(void.class)).invoke();
+            compiled++;
+            return cb;
+        } catch (Throwable t) {
+            if (failed++ == 0) {
+                log.warn("JIT: a block could not be compiled; it stays interpreted", t);
+            }
+            return null;
+        }
+    }
+
+    private static void body(CodeBuilder c, Block b, List<Object> data) {
+        Label exit = c.newLabel();
+        Label top = c.newLabel();
+        Insn[] ins = b.insns;
+        long mask = b.mode == 16 ? 0xFFFF : 0xFFFF_FFFFL;
+        boolean loops = loopsBack(ins[ins.length - 1]);
+        List<Runnable> stubs = new ArrayList<>();
+        c.aload(CPU);
+        c.getfield(CD_CPU, "rip", CD_long);
+        c.lstore(ENTRY);
+        c.labelBinding(top);
+        // Instructions compiled by JitOps (but Jcc) touch neither rip, startRip nor the count: these
+        // are brought up to date before any other instruction, at the end, on a leave and on a fault.
+        int pending = 0;
+        int off = 0;
+        for (int k = 0; k < ins.length; k++) {
+            Insn i = ins[k];
+            boolean last = k == ins.length - 1;
+            int end = off + i.len;
+            if (JitOps.pure(i)) {
+                Label from = c.newLabel();
+                Label to = c.newLabel();
+                Label onFault = c.newLabel();
+                c.labelBinding(from);
+                JitOps.emit(c, i);
+                c.labelBinding(to);
+                c.exceptionCatch(from, to, onFault, CD_FAULT);
+                int before = pending;
+                int at = off;
+                stubs.add(() -> {
+                    // A fault: the instruction is at ENTRY + at, and 'before' instructions retired.
+                    c.labelBinding(onFault);
+                    c.astore(FAULT);
+                    setRip(c, "startRip", at, mask);
+                    setRip(c, "rip", at, mask);
+                    addCount(c, before);
+                    c.aload(FAULT);
+                    c.athrow();
+                });
+                pending++;
+                if (last) {
+                    setRip(c, "rip", end, mask);
+                    addCount(c, pending);
+                } else if (JitOps.touchesMemory(i)) {
+                    Label leave = c.newLabel();
+                    Label go = c.newLabel();
+                    checks(c, data, leave, go);
+                    c.labelBinding(go);
+                    int retired = pending;
+                    stubs.add(() -> {
+                        c.labelBinding(leave);
+                        setRip(c, "rip", end, mask);
+                        addCount(c, retired);
+                        c.return_();
+                    });
+                }
+            } else {
+                setRip(c, "startRip", off, mask);
+                c.lload(ENTRY);
+                c.loadConstant((long) end);
+                c.ladd();
+                c.loadConstant(mask);
+                c.land();
+                c.lstore(NEXT);
+                c.aload(CPU);
+                c.lload(NEXT);
+                c.putfield(CD_CPU, "rip", CD_long);
+                addCount(c, pending);
+                pending = 0;
+                if (!JitOps.emit(c, i)) {
+                    c.loadConstant(constant(data, i.handler, CD_HANDLER));
+                    c.aload(CPU);
+                    c.loadConstant(constant(data, i, CD_INSN));
+                    c.invokeinterface(CD_HANDLER, "exec", MTD_EXEC);
+                }
+                addCount(c, 1);
+                if (!last) {
+                    // Leave on a branch (or REP rewind), a code write, or an interrupt hint.
+                    c.aload(CPU);
+                    c.getfield(CD_CPU, "rip", CD_long);
+                    c.lload(NEXT);
+                    c.lcmp();
+                    c.ifne(exit);
+                    Label go = c.newLabel();
+                    checks(c, data, exit, go);
+                    c.labelBinding(go);
+                }
+            }
+            off = end;
+        }
+        if (loops) {
+            // Again from the top: budget -= n; while budget >= n, rip == entry, no stop request,
+            // no code write, no interrupt hint.
+            c.lload(BUDGET);
+            c.loadConstant((long) ins.length);
+            c.lsub();
+            c.dup2();
+            c.lstore(BUDGET);
+            c.loadConstant((long) ins.length);
+            c.lcmp();
+            c.iflt(exit);
+            c.aload(CPU);
+            c.getfield(CD_CPU, "rip", CD_long);
+            c.lload(ENTRY);
+            c.lcmp();
+            c.ifne(exit);
+            c.aload(CPU);
+            c.getfield(CD_CPU, "stopRequested", CD_boolean);
+            c.ifne(exit);
+            checks(c, data, exit, top);
+        }
+        c.labelBinding(exit);
+        c.return_();
+        stubs.forEach(Runnable::run);
+    }
+
+    /** {@code c.<field> = (ENTRY + offset) & mask}. */
+    private static void setRip(CodeBuilder c, String field, int offset, long mask) {
+        c.aload(CPU);
+        c.lload(ENTRY);
+        c.loadConstant((long) offset);
+        c.ladd();
+        c.loadConstant(mask);
+        c.land();
+        c.putfield(CD_CPU, field, CD_long);
+    }
+
+    /** {@code c.icount += n} (nothing for 0). */
+    private static void addCount(CodeBuilder c, int n) {
+        if (n == 0) {
+            return;
+        }
+        c.aload(CPU);
+        c.dup();
+        c.getfield(CD_CPU, "icount", CD_long);
+        c.loadConstant((long) n);
+        c.ladd();
+        c.putfield(CD_CPU, "icount", CD_long);
+    }
+
+    /** Leaves through {@code exit} on a code write or (while watched) an interrupt hint, else goes to {@code go}. */
+    private static void checks(CodeBuilder c, List<Object> data, Label exit, Label go) {
+        c.loadConstant(constant(data, null, CD_CODE));
+        c.getfield(CD_CODE, "generation", CD_int);
+        c.iload(GEN);
+        c.if_icmpne(exit);
+        c.iload(WATCH);
+        c.ifeq(go);
+        c.aload(CPU);
+        c.getfield(CD_CPU, "intrHint", CD_boolean);
+        c.ifne(exit);
+        c.goto_(go);
+    }
+
+    /** True for a near branch that may go back to the start of its block (the block then loops in place). */
+    private static boolean loopsBack(Insn i) {
+        return switch (i.entry.key()) {
+            case "JCC", "LOOP", "JCXZ" -> true;
+            case "JMP" -> i.k1 == Operand.J;
+            default -> false;
+        };
+    }
+
+    /** A dynamic constant of the class data: {@code value} added to it (null: the code cache, element 0). */
+    private static DynamicConstantDesc<Object> constant(List<Object> data, Object value, ClassDesc type) {
+        int index;
+        if (value == null) {
+            index = 0;
+        } else {
+            index = data.size();
+            data.add(value);
+        }
+        return DynamicConstantDesc.ofNamed(ConstantDescs.BSM_CLASS_DATA_AT, ConstantDescs.DEFAULT_NAME, type, index);
+    }
+}

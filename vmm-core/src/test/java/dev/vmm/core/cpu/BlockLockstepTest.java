@@ -1,0 +1,386 @@
+package dev.vmm.core.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vmm.core.irq.InterruptSource;
+import java.io.ByteArrayOutputStream;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The block dispatcher and the JIT against the per-instruction interpreter, in lockstep: the same
+ * guest program runs on two CPUs, one with {@link Cpu#EXEC_STEP} (the oracle: every instruction
+ * fetched, polled and executed alone) and one with blocks or the JIT, in slices of random length.
+ * After every slice the whole architectural state ({@link CpuState}, with the instruction count)
+ * and the guest memory must be identical. The slices end in the middle of blocks, so the budget
+ * bound is checked too; the programs fault (#DE, handled), modify their own code, and take
+ * interrupts raised between slices.
+ */
+class BlockLockstepTest {
+    private static final long CODE = 0x10000;
+    private static final long DATA = 0x20000;
+    private static final long HANDLER = 0x30000;
+    private static final long IRQ_HANDLER = 0x30100;
+    private static final long GP_HANDLER = 0x30200;
+    private static final int IRQ_VECTOR = 0x40;
+    private static final long STACK_PAGE = CpuFixture.STACK_TOP - 0x1000;
+    private static final int[] DST = {Cpu.EAX, Cpu.ECX, Cpu.EDX, Cpu.EDI, Cpu.EBP};
+
+    /** An interrupt line the test raises between slices, reporting its changes like the APIC does. */
+    private static final class Line implements InterruptSource {
+        boolean pending;
+        Runnable listener = () -> { };
+
+        @Override
+        public boolean intrPending() {
+            return pending;
+        }
+
+        @Override
+        public int acknowledge() {
+            pending = false;
+            return IRQ_VECTOR;
+        }
+
+        @Override
+        public boolean onChange(Runnable l) {
+            listener = l;
+            return true;
+        }
+
+        void raise() {
+            pending = true;
+            listener.run();
+        }
+    }
+
+    @Test
+    void benchmarkLoopsRunTheSameInBlocksAndJit() {
+        int[][] loops = {
+            {0x01, 0xD8, 0x31, 0xC1, 0x29, 0xCA, 0xD1, 0xE3, 0x83, 0xCB, 0x01, 0x46, 0xEB, 0xF2},
+            {0x8B, 0x04, 0xB3, 0x01, 0x04, 0xBB, 0x46, 0x81, 0xE6, 0xFF, 0x03, 0, 0, 0x47, 0x81, 0xE7, 0xFF,
+                0x03, 0, 0, 0xEB, 0xEA},
+            {0x40, 0xA8, 0x01, 0x74, 0x03, 0x83, 0xC3, 0x03, 0xA8, 0x02, 0x75, 0x03, 0x83, 0xE9, 0x01, 0x39,
+                0xD0, 0x72, 0xED, 0x31, 0xC0, 0xEB, 0xE9},
+        };
+        for (int mode : new int[] {Cpu.EXEC_BLOCKS, Cpu.EXEC_JIT}) {
+            for (int[] loop : loops) {
+                byte[] code = new byte[loop.length];
+                for (int k = 0; k < loop.length; k++) {
+                    code[k] = (byte) loop[k];
+                }
+                long compiled = lockstep(code, mode, new Random(loop.length), 200_000, false);
+                if (mode == Cpu.EXEC_JIT) {
+                    assertTrue(compiled > 0, "the JIT compiled no block");
+                }
+            }
+        }
+    }
+
+    /**
+     * A load in the middle of a block faults (#GP: beyond the DS limit) every 16 iterations; the
+     * handler repairs EDI and returns to it. The fault must leave the state of the faulting
+     * instruction (rip, the count of the instructions before it) in both the interpreted and the
+     * compiled block, where the instructions before it do not update rip or the count one by one.
+     */
+    @Test
+    void faultInTheMiddleOfABlockIsPrecise() {
+        byte[] code = bytes(
+                0x8B, 0x03,                         // mov eax, [ebx]
+                0x01, 0xC1,                         // add ecx, eax
+                0x8B, 0x17,                         // mov edx, [edi]  (#GP past the DS limit)
+                0x01, 0x53, 0x04,                   // add [ebx+4], edx
+                0x46,                               // inc esi
+                0x81, 0xC7, 0x00, 0x10, 0x00, 0x00, // add edi, 0x1000
+                0xEB, 0xEE);                        // jmp start
+        java.util.function.Consumer<CpuFixture> setup = f -> {
+            f.load(GP_HANDLER, 0x83, 0xC4, 0x04, 0xBF, 0x00, 0x00, 0x02, 0x00, 0xCF); // add esp,4; mov edi,DATA; iretd
+            f.setGate(13, 0x08, GP_HANDLER, 0xE, 0);
+            f.setGdt(9, CpuFixture.descriptor(0, 0x2FFFF, 0x93, 0x4));
+            f.cpu.gdtLimit = 10 * 8 - 1;
+            f.loadSeg(Cpu.DS, 0x48);
+            f.cpu.r[Cpu.EDI] = DATA;
+        };
+        for (int mode : new int[] {Cpu.EXEC_BLOCKS, Cpu.EXEC_JIT}) {
+            long compiled = lockstep(code, mode, new Random(mode), 100_000, false, setup);
+            if (mode == Cpu.EXEC_JIT) {
+                assertTrue(compiled > 0, "the JIT compiled no block");
+            }
+        }
+    }
+
+    /**
+     * A block jumps into a loop that writes into its own code page every iteration (data next to
+     * code): each write drops the loop's page. The dropped blocks must not link to their successors,
+     * or every generation of the page stays reachable from the block that entered the loop (this once
+     * filled a 6 GB heap while ISOLINUX ran).
+     */
+    @Test
+    void aLoopRewritingItsPageKeepsNoChainOfOldBlocks() {
+        byte[] code = new byte[0x1008];
+        byte[] entry = bytes(0xE9, 0xFB, 0x0F, 0x00, 0x00);      // jmp 0x11000
+        byte[] loop = bytes(
+                0xA3, 0x00, 0x11, 0x01, 0x00,       // 0x11000: mov [0x11100], eax  (its own page)
+                0x40,                               // inc eax
+                0xEB, 0xF8);                        // jmp 0x11000
+        System.arraycopy(entry, 0, code, 0, entry.length);
+        System.arraycopy(loop, 0, code, 0x1000, loop.length);
+        for (int mode : new int[] {Cpu.EXEC_BLOCKS, Cpu.EXEC_JIT}) {
+            lockstep(code, mode, new Random(mode), 20_000, false);
+            try (CpuFixture f = fixture(code, mode)) {
+                f.run(200_000);
+                assertEquals(200_000, f.cpu.instructionCount());
+                int linked = f.cpu.blocks.linkedBlocks();
+                assertTrue(linked <= 4, linked + " blocks reachable from the cached ones");
+            }
+        }
+    }
+
+    private static byte[] bytes(int... v) {
+        byte[] b = new byte[v.length];
+        for (int k = 0; k < v.length; k++) {
+            b[k] = (byte) v[k];
+        }
+        return b;
+    }
+
+    @Test
+    void randomProgramsRunTheSameInBlocksAndJit() {
+        long compiled = 0;
+        for (int seed = 1; seed <= 60; seed++) {
+            byte[] program = new Gen(new Random(seed)).program();
+            int mode = seed % 2 == 0 ? Cpu.EXEC_BLOCKS : Cpu.EXEC_JIT;
+            compiled += lockstep(program, mode, new Random(seed * 31L), 40_000, seed % 3 == 0);
+        }
+        // Programs without self-modifying stores run their blocks hot enough to be compiled.
+        assertTrue(compiled > 0, "the JIT compiled no block");
+    }
+
+    /** Runs {@code program} (an endless loop at CODE) on both CPUs and compares them after every slice. */
+    private static long lockstep(byte[] program, int mode, Random rnd, int total, boolean interrupts) {
+        return lockstep(program, mode, rnd, total, interrupts, f -> { });
+    }
+
+    private static long lockstep(byte[] program, int mode, Random rnd, int total, boolean interrupts,
+            java.util.function.Consumer<CpuFixture> setup) {
+        try (CpuFixture oracle = fixture(program, Cpu.EXEC_STEP); CpuFixture fast = fixture(program, mode)) {
+            setup.accept(oracle);
+            setup.accept(fast);
+            Line l1 = new Line();
+            Line l2 = new Line();
+            if (interrupts) {
+                oracle.cpu.setInterruptSource(l1);
+                fast.cpu.setInterruptSource(l2);
+                oracle.cpu.flags.bits |= Flags.IF;
+                fast.cpu.flags.bits |= Flags.IF;
+            }
+            long done = 0;
+            int slices = 0;
+            while (done < total) {
+                int n = 1 + rnd.nextInt(rnd.nextBoolean() ? 8 : 400);
+                Cpu.Exit e1 = oracle.run(n);
+                Cpu.Exit e2 = fast.run(n);
+                slices++;
+                String where = "mode " + mode + ", slice " + slices + " (" + n + " instructions), after "
+                        + done + ", program " + hex(program);
+                assertEquals(e1, e2, where);
+                assertEquals(oracle.cpu.save(), fast.cpu.save(), where);
+                assertMemoryEqual(oracle, fast, where);
+                assertEquals(Cpu.Exit.LIMIT, e1, where + ": " + oracle.cpu);
+                done += n;
+                if (interrupts && rnd.nextInt(4) == 0) {
+                    l1.raise();
+                    l2.raise();
+                }
+            }
+            assertTrue(oracle.cpu.instructionCount() >= total);
+            assertEquals(0, fast.cpu.blocks.failedBlocks(), "blocks the JIT failed to compile");
+            return fast.cpu.blocks.compiledBlocks();
+        }
+    }
+
+    private static CpuFixture fixture(byte[] program, int mode) {
+        CpuFixture f = new CpuFixture(1 << 20);
+        f.cpu.setExecMode(mode);
+        f.load(CODE, program);
+        // #DE handler: skip the 2-byte DIV/IDIV r32 that faulted (add dword [esp], 2; iretd).
+        f.load(HANDLER, 0x83, 0x04, 0x24, 0x02, 0xCF);
+        // Interrupt handler: count in DATA+0xF00, then return (inc dword [DATA+0xF00]; iretd).
+        f.load(IRQ_HANDLER, 0xFF, 0x05, 0x00, 0x0F, 0x02, 0x00, 0xCF);
+        f.flat32(CODE);
+        f.setGate(0, 0x08, HANDLER, 0xE, 0);
+        f.setGate(IRQ_VECTOR, 0x08, IRQ_HANDLER, 0xE, 0);
+        for (int k = 0; k < 0x1000; k += 4) {
+            f.mem.write32(DATA + k, k * 0x9E3779B1);
+        }
+        f.cpu.r[Cpu.EBX] = DATA;
+        f.cpu.r[Cpu.EAX] = 0x12345678;
+        f.cpu.r[Cpu.EDX] = 0xFEDCBA98L;
+        f.cpu.r[Cpu.ECX] = 7;
+        f.cpu.r[Cpu.EBP] = 0x8000_0001L;
+        return f;
+    }
+
+    private static void assertMemoryEqual(CpuFixture a, CpuFixture b, String where) {
+        for (long pa : new long[] {0, STACK_PAGE, CODE, DATA}) {
+            assertPageEqual(a, b, pa, where);
+        }
+    }
+
+    private static void assertPageEqual(CpuFixture a, CpuFixture b, long page, String where) {
+        for (long pa = page; pa < page + 0x1000; pa += 8) {
+            if (a.mem.read64(pa) != b.mem.read64(pa)) {
+                assertEquals(Long.toHexString(a.mem.read64(pa)), Long.toHexString(b.mem.read64(pa)),
+                        where + ": memory at " + Long.toHexString(pa));
+            }
+        }
+    }
+
+    private static String hex(byte[] b) {
+        StringBuilder sb = new StringBuilder();
+        for (byte x : b) {
+            sb.append(String.format("%02x", x & 0xFF));
+        }
+        return sb.toString();
+    }
+
+    /**
+     * Random straight-line code from a set of instruction forms (register and memory ALU, ADC/SBB,
+     * MUL/IMUL/DIV, shifts, MOV/LEA/MOVZX, SETcc/CMOVcc, PUSH/POP, REP STOS/MOVS, forward Jcc,
+     * self-modifying stores), ending with a jump back to its start. Memory operands stay in the
+     * DATA page (EBX is its base; ESI is an index kept below 0x400).
+     */
+    private static final class Gen {
+        private final Random rnd;
+        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        /** Offsets of the imm32 fields of "MOV r32, imm32" instructions (targets of self-modifying stores). */
+        private final java.util.List<Integer> immFields = new java.util.ArrayList<>();
+        /** Offsets of the address fields of the self-modifying stores. */
+        private final java.util.List<Integer> stores = new java.util.ArrayList<>();
+
+        Gen(Random rnd) {
+            this.rnd = rnd;
+        }
+
+        byte[] program() {
+            int n = 20 + rnd.nextInt(60);
+            for (int k = 0; k < n; k++) {
+                if (rnd.nextInt(8) == 0) {
+                    // A forward Jcc over the next form.
+                    byte[] body = form(2);
+                    emit(0x70 + rnd.nextInt(16), body.length);
+                    out.writeBytes(body);
+                } else {
+                    out.writeBytes(form(0));
+                }
+            }
+            int back = -(out.size() + 5);
+            emit(0xE9);
+            imm32(back);
+            byte[] p = out.toByteArray();
+            // Each self-modifying store rewrites the immediate of a MOV before or after it (or data).
+            for (int at : stores) {
+                long target = immFields.isEmpty() ? DATA : CODE + immFields.get(rnd.nextInt(immFields.size()));
+                for (int k = 0; k < 4; k++) {
+                    p[at + k] = (byte) (target >>> (8 * k));
+                }
+            }
+            return p;
+        }
+
+        /** One form, to be placed {@code gap} bytes after the current end of the program. */
+        private byte[] form(int gap) {
+            Gen g = new Gen(rnd);
+            g.base = out.size() + gap;
+            g.one();
+            immFields.addAll(g.immFields);
+            stores.addAll(g.stores);
+            return g.out.toByteArray();
+        }
+
+        /** Where this generator's bytes start in the program (for self-modifying stores). */
+        private int base;
+
+        private int dst() {
+            return DST[rnd.nextInt(DST.length)];
+        }
+
+        private int any() {
+            return rnd.nextInt(8) == 4 ? Cpu.EBX : rnd.nextInt(8);
+        }
+
+        private int disp() {
+            return rnd.nextInt(32) * 4;
+        }
+
+        private void one() {
+            int op = rnd.nextInt(8);
+            switch (rnd.nextInt(19)) {
+                case 0, 1 -> emit(op * 8 + 1, 0xC0 | any() << 3 | dst());                   // op r, r
+                case 2 -> {                                                                  // op r, imm32
+                    emit(0x81, 0xC0 | op << 3 | dst());
+                    imm32(rnd.nextInt());
+                }
+                case 3 -> emit(0x83, 0xC0 | op << 3 | dst(), rnd.nextInt(256));               // op r, imm8
+                case 4 -> emit(op * 8 + 1, 0x43 | any() << 3, disp());                        // op [ebx+d], r
+                case 5 -> emit(op * 8 + 3, 0x43 | dst() << 3, disp());                        // op r, [ebx+d]
+                case 6 -> emit(0x8B, 0x04 | dst() << 3, 0xB3);                                // mov r, [ebx+esi*4]
+                case 7 -> emit(0x89, 0x04 | any() << 3, 0xB3);                                // mov [ebx+esi*4], r
+                case 8 -> emit(0x46, 0x81, 0xE6, 0xFF, 0x03, 0, 0);                           // inc esi; and esi, 3ff
+                case 9 -> emit(0xF7, 0xC0 | (4 + rnd.nextInt(2)) << 3 | any());               // mul/imul r
+                case 10 -> emit(0xF7, 0xF0 | (rnd.nextInt(2)) << 3 | dst());                  // div/idiv r (#DE skips)
+                case 11 -> emit(0x0F, 0xAF, 0xC0 | dst() << 3 | any());                       // imul r, r
+                case 12 -> {                                                                  // shifts by imm/cl/1
+                    int kind = rnd.nextInt(3);
+                    int modrm = 0xC0 | rnd.nextInt(8) << 3 | dst();
+                    if (modrm >>> 3 == (0xC0 | 6 << 3) >>> 3) {
+                        modrm += 1 << 3;         // /6 is not a shift
+                    }
+                    switch (kind) {
+                        case 0 -> emit(0xC1, modrm, rnd.nextInt(40));
+                        case 1 -> emit(0xD3, modrm);
+                        default -> emit(0xD1, modrm);
+                    }
+                }
+                case 13 -> {                                                                  // mov r, imm32 (SMC target)
+                    emit(0xB8 + dst());
+                    immFields.add(base + out.size());
+                    imm32(rnd.nextInt());
+                }
+                case 14 -> {                                                                  // self-modifying store
+                    emit(0xC7, 0x05);
+                    stores.add(base + out.size());    // its address is chosen when the program is complete
+                    imm32(0);
+                    imm32(rnd.nextInt());
+                }
+                case 15 -> emit(0x0F, 0x90 + rnd.nextInt(16), 0xC0 | rnd.nextInt(3));       // setcc al/cl/dl
+                case 16 -> emit(0x0F, 0x40 + rnd.nextInt(16), 0xC0 | dst() << 3 | any());     // cmovcc r, r
+                case 17 -> emit(0x50 + any(), 0x58 + dst());                                  // push r; pop r
+                default -> {                                                                  // rep stosd / movsb / lea / movzx
+                    switch (rnd.nextInt(4)) {
+                        case 0 -> {
+                            emit(0x57, 0x51, 0xBF);
+                            imm32((int) DATA + 0x800 + rnd.nextInt(64));
+                            emit(0xB9, rnd.nextInt(40), 0, 0, 0);
+                            emit(0xF3, rnd.nextBoolean() ? 0xAB : 0xA4, 0x59, 0x5F);
+                        }
+                        case 1 -> emit(0x8D, 0x44 | dst() << 3, 0xB3, rnd.nextInt(256));
+                        case 2 -> emit(0x0F, 0xB6 + rnd.nextInt(2) * 8, 0x43 | dst() << 3, disp());
+                        default -> emit(0xF8 + rnd.nextInt(2));                                // clc/stc
+                    }
+                }
+            }
+        }
+
+        private void emit(int... bytes) {
+            for (int b : bytes) {
+                out.write(b);
+            }
+        }
+
+        private void imm32(int v) {
+            emit(v & 0xFF, (v >>> 8) & 0xFF, (v >>> 16) & 0xFF, v >>> 24);
+        }
+    }
+}
