@@ -110,6 +110,12 @@ public final class VcpuLoop {
         long deadline = clock.nextDeadline();
         idleWaits++;
         if (clock.mode() == VirtualClock.Mode.DETERMINISTIC) {
+            // A timer that fired after the CPU stopped at HLT (the runDue in runUntil) may have raised
+            // an interrupt: take it now, before skipping time or concluding that nothing can wake us.
+            if (cpu.intr.intrPending()) {
+                cpu.intrHint = true;      // the halted CPU's next poll takes it
+                return true;
+            }
             if (deadline == Long.MAX_VALUE) {
                 return false;
             }

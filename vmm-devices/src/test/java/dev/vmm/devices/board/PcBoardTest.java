@@ -160,6 +160,36 @@ class PcBoardTest {
     }
 
     @Test
+    void deterministicHltTakesAnInterruptRaisedWhileTheClockCaughtUp() {
+        // The PIT's one-shot expires during the loop, but a deterministic clock hears of the retired
+        // instructions only at the HLT: the interrupt it raises then must wake the CPU, although no
+        // timer is armed any more.
+        try (PcBoard b = board(true, new ByteArrayOutputStream())) {
+            boot(b,
+                    0x31, 0xC0, 0x8E, 0xD8,             // xor ax, ax ; mov ds, ax
+                    0xC7, 0x06, 0x20, 0x00, 0x39, 0x7C, // mov word [0x20], handler
+                    0xC7, 0x06, 0x22, 0x00, 0x00, 0x00, // mov word [0x22], 0
+                    0xB0, 0x11, 0xE6, 0x20,             // ICW1
+                    0xB0, 0x08, 0xE6, 0x21,             // ICW2: vectors 8..15
+                    0xB0, 0x04, 0xE6, 0x21,             // ICW3
+                    0xB0, 0x01, 0xE6, 0x21,             // ICW4
+                    0xB0, 0xFE, 0xE6, 0x21,             // mask all but IRQ0
+                    0xB0, 0x30, 0xE6, 0x43,             // PIT ch0, lo/hi, mode 0 (one-shot)
+                    0xB0, 0x01, 0xE6, 0x40,             // count 1
+                    0xB0, 0x00, 0xE6, 0x40,
+                    0xB9, 0xF4, 0x01,                   // mov cx, 500
+                    0xE2, 0xFE,                         // loop $ (interrupts still off)
+                    0xFB,                               // sti
+                    0xF4,                               // 7C36: hlt
+                    0xEB, 0xFD,                         //       jmp 7C36
+                    0xB0, 0x21, 0xE6, 0xF4);            // 7C39 handler: debug exit 0x21
+            assertEquals(new PcBoard.Exit(PcBoard.ExitKind.DEBUG_EXIT, (0x21 << 1) | 1), b.run(100_000));
+            // Taken at once, not when some later timer happens to end the idle skip.
+            assertTrue(b.clock().nanos() < 10_000, "guest time at the exit: " + b.clock().nanos() + " ns");
+        }
+    }
+
+    @Test
     void cpuSeesTheBoardsApicAndA20() {
         try (PcBoard b = board(true, new ByteArrayOutputStream())) {
             // cpuid leaf 1 ; hlt   (EAX = 1 set below)
