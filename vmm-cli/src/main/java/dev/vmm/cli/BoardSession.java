@@ -16,6 +16,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import org.jline.terminal.Terminal;
@@ -69,12 +70,49 @@ final class BoardSession {
     private VgaConsole vga;
     private volatile Machine machine;
 
-    BoardSession(String serial, Long stopAt, SaveAt saveAt, boolean ramHash, Path screenshot) {
+    private BoardSession(String serial, Long stopAt, SaveAt saveAt, boolean ramHash, Path screenshot) {
         this.serial = serial;
         this.stopAt = stopAt;
         this.saveAt = saveAt;
         this.ramHash = ramHash;
         this.screenshot = screenshot;
+    }
+
+    /** A session from the options {@code vmm run} and {@code vmm restore} share; bad values are refused. */
+    static BoardSession of(String serial, Long stopAt, String saveAt, boolean ramHash, Path screenshot)
+            throws RunCommand.BadInput {
+        if (stopAt != null && stopAt <= 0) {
+            throw new RunCommand.BadInput("--stop-at must be a positive number of instructions, not " + stopAt);
+        }
+        return new BoardSession(serial, stopAt, saveAt == null ? null : SaveAt.parse(saveAt), ramHash, screenshot);
+    }
+
+    /** What a command that boots or restores a VM does, given where to report and what to close at the end. */
+    interface Body {
+        int run(PrintWriter err, List<AutoCloseable> resources) throws RunCommand.BadInput;
+    }
+
+    /**
+     * Runs a command's {@code body}: a refusal is one line on stderr and status 2; the resources the body
+     * opened are closed in reverse order, whatever happens.
+     */
+    static int runCommand(String command, PrintWriter err, Body body) {
+        List<AutoCloseable> resources = new ArrayList<>();
+        try {
+            return body.run(err, resources);
+        } catch (RunCommand.BadInput e) {
+            err.println(command + ": " + e.getMessage());
+            return RunCommand.EXIT_BAD_INPUT;
+        } finally {
+            for (int i = resources.size() - 1; i >= 0; i--) {
+                try {
+                    resources.get(i).close();
+                } catch (Exception e) {
+                    err.println(command + ": closing " + resources.get(i) + ": " + e.getMessage());
+                }
+            }
+            err.flush();
+        }
     }
 
     /** Tests: the terminal that {@code --serial stdio} uses instead of the process's own. */

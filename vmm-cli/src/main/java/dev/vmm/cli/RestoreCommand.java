@@ -82,38 +82,18 @@ public final class RestoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PrintWriter err = spec.commandLine().getErr();
-        List<AutoCloseable> resources = new ArrayList<>();
-        try {
-            return run(err, resources);
-        } catch (RunCommand.BadInput e) {
-            err.println("vmm restore: " + e.getMessage());
-            return RunCommand.EXIT_BAD_INPUT;
-        } finally {
-            for (int i = resources.size() - 1; i >= 0; i--) {
-                try {
-                    resources.get(i).close();
-                } catch (Exception e) {
-                    err.println("vmm restore: closing " + resources.get(i) + ": " + e.getMessage());
-                }
-            }
-            err.flush();
-        }
+        return BoardSession.runCommand("vmm restore", spec.commandLine().getErr(), this::run);
     }
 
     private int run(PrintWriter err, List<AutoCloseable> resources) throws RunCommand.BadInput {
-        if (stopAt != null && stopAt <= 0) {
-            throw new RunCommand.BadInput("--stop-at must be a positive number of instructions, not " + stopAt);
-        }
         boolean rw = switch (diskMode.toLowerCase(Locale.ROOT)) {
             case "cow" -> false;
             case "rw" -> true;
             default -> throw new RunCommand.BadInput("--disk-mode must be cow or rw, not '" + diskMode + "'");
         };
-        BoardSession.SaveAt save = saveAt == null ? null : BoardSession.SaveAt.parse(saveAt);
         long t0 = System.nanoTime();
         VmSnapshots.Loaded loaded = VmSnapshots.load(file);
-        BoardSession session = new BoardSession(serial, stopAt, save, ramHash, screenshot);
+        BoardSession session = BoardSession.of(serial, stopAt, saveAt, ramHash, screenshot);
 
         List<VmSnapshots.Drive> drives = new ArrayList<>();
         for (VmSnapshots.Medium m : loaded.recipe().media()) {

@@ -143,23 +143,7 @@ public final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PrintWriter err = spec.commandLine().getErr();
-        List<AutoCloseable> resources = new ArrayList<>();
-        try {
-            return run(err, resources);
-        } catch (BadInput e) {
-            err.println("vmm run: " + e.getMessage());
-            return EXIT_BAD_INPUT;
-        } finally {
-            for (int i = resources.size() - 1; i >= 0; i--) {
-                try {
-                    resources.get(i).close();
-                } catch (Exception e) {
-                    err.println("vmm run: closing " + resources.get(i) + ": " + e.getMessage());
-                }
-            }
-            err.flush();
-        }
+        return BoardSession.runCommand("vmm run", spec.commandLine().getErr(), this::run);
     }
 
     private int run(PrintWriter err, List<AutoCloseable> resources) throws BadInput {
@@ -182,11 +166,7 @@ public final class RunCommand implements Callable<Integer> {
         if (boot != null && (kernel != null || bios != null)) {
             throw new BadInput("--boot orders the built-in BIOS's devices; it does not apply to --kernel or --bios");
         }
-        if (stopAt != null && stopAt <= 0) {
-            throw new BadInput("--stop-at must be a positive number of instructions, not " + stopAt);
-        }
-        BoardSession.SaveAt save = saveAt == null ? null : BoardSession.SaveAt.parse(saveAt);
-        BoardSession session = new BoardSession(serial, stopAt, save, ramHash, screenshot);
+        BoardSession session = BoardSession.of(serial, stopAt, saveAt, ramHash, screenshot);
         if (terminal != null) {
             session.onTerminal(terminal);
         }
