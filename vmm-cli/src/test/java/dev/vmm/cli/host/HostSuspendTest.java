@@ -173,6 +173,33 @@ class HostSuspendTest {
     }
 
     @Test
+    void aCopyOnWriteVmKeepsItsWritesInTheStateAndLosesThemWhenItBootsAfresh() throws Exception {
+        Path disk = CounterGuest.disk(dir.resolve("w.img"));
+        String image = SnapshotDisks.sha256(disk);
+        assertEquals(0, vmm("create", "w", "--memory", "16M", "--disk", disk.toString()), this::err);
+        assertEquals(0, vmm("start", "w"), this::err);
+        String before;
+        try (TestHost.Console con = host.console("w")) {
+            con.until("\n10\n");
+            assertEquals(0, vmm("suspend", "w"), this::err);
+            before = CounterGuest.output(con.untilEnd());
+        }
+        Path delta = host.home.resolve("vms/w/state.vmmsnap.ide0-0.qcow2");
+        assertTrue(CounterGuest.countOnDisk(delta) >= 10, "the writes held in memory are in the state's delta");
+        int last = CounterGuest.assertCounts(before, 1);
+        assertEquals(0, vmm("start", "w"), this::err);
+        String after = CounterGuest.output(host.serialUntil("w", "\n" + (last + 10) + "\n"));
+        CounterGuest.assertCounts(before + after, 1);
+        assertEquals(0, vmm("stop", "w"));
+        assertEquals(image, SnapshotDisks.sha256(disk), "a copy-on-write disk's image is never written");
+
+        assertEquals(0, vmm("start", "w"), this::err);
+        assertFalse(Files.exists(delta), "a fresh start removes what earlier states left");
+        CounterGuest.assertCounts(CounterGuest.output(host.serialUntil("w", "\n3\n")), 1);
+        assertEquals(0, vmm("stop", "w"));
+    }
+
+    @Test
     void aBadOrMismatchingStateIsRefusedAndLeavesEverythingAsItWas() throws Exception {
         Path disk = define("r");
         assertEquals(0, vmm("start", "r"), this::err);
