@@ -396,12 +396,12 @@ public final class ControlServer implements AutoCloseable {
                 v.put("reason", i.reason());
             }
         }
-        for (VmDefinition d : store.list()) {
-            if (!listed.contains(d.name()) && store.suspended(d.name())) {
+        for (String n : store.suspendedNames()) {
+            if (!listed.contains(n)) {
                 ObjectNode v = vms.addObject();
-                v.put("name", d.name()).put("state", "suspended").put("reservedBytes", 0).put("residentBytes", 0)
+                v.put("name", n).put("state", "suspended").put("reservedBytes", 0).put("residentBytes", 0)
                         .put("cpuNanos", 0).put("instructions", 0).put("cpuWeight", 1).put("cpuCap", 0)
-                        .put("reason", "saved state " + store.statePath(d.name()));
+                        .put("reason", "saved state " + store.statePath(n));
             }
         }
         return reply;

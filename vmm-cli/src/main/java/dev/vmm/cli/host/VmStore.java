@@ -102,6 +102,24 @@ public final class VmStore {
     /** The name of a suspended VM's state in its files directory. */
     public static final String STATE_FILE = "state.vmmsnap";
 
+    /** The VMs with a saved state, by name (read from the files directories; no definition is parsed). */
+    public List<String> suspendedNames() throws IOException {
+        List<String> out = new ArrayList<>();
+        if (!Files.isDirectory(dir)) {
+            return out;
+        }
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, Files::isDirectory)) {
+            for (Path p : s) {
+                String n = p.getFileName().toString();
+                if (suspended(n) && exists(n)) {
+                    out.add(n);
+                }
+            }
+        }
+        out.sort(null);
+        return out;
+    }
+
     /** Whether {@code name} has a saved state (is suspended). */
     public boolean suspended(String name) {
         return VmDefinition.validName(name) && Files.isRegularFile(statePath(name));

@@ -200,6 +200,26 @@ class HostSuspendTest {
     }
 
     @Test
+    void aKernelBootedVmResumesWithItsConsoleAndShowsSuspendedToANewHost() throws Exception {
+        Path k = TestGuests.kernel(dir, "echo.bz", TestGuests.ECHO);
+        assertEquals(0, vmm("create", "e", "--memory", "32M", "--kernel", k.toString()), this::err);
+        assertEquals(0, vmm("start", "e"), this::err);
+        host.serialUntil("e", "hi\n");
+        assertEquals(0, vmm("suspend", "e"), this::err);
+        host.close();
+        host = new TestHost(dir.resolve("home"), dir.resolve("vmm.sock"), "64M");
+        assertEquals(0, vmm("ps"), this::err);
+        assertTrue(out().matches("(?s).*\ne +suspended +0 bytes .*"), "a new host lists it: " + out());
+        assertEquals(0, vmm("start", "e"), this::err);
+        assertTrue(out().startsWith("resumed e at instruction "), out());
+        try (TestHost.Console con = host.console("e")) {
+            con.type("echo?");
+            assertEquals("echo?", con.until("echo?"), "it echoes without greeting again: it did not reboot");
+        }
+        assertEquals(0, vmm("stop", "e"));
+    }
+
+    @Test
     void aBadOrMismatchingStateIsRefusedAndLeavesEverythingAsItWas() throws Exception {
         Path disk = define("r");
         assertEquals(0, vmm("start", "r"), this::err);

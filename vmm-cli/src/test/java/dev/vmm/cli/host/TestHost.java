@@ -112,6 +112,12 @@ public final class TestHost implements AutoCloseable {
             }, NEW_THREAD);
         }
 
+        /** Types {@code keys} on the VM's COM1. */
+        public void type(String keys) throws IOException {
+            client.output().write(keys.getBytes(StandardCharsets.ISO_8859_1));
+            client.output().flush();
+        }
+
         /** Everything so far. */
         public String text() {
             synchronized (got) {
