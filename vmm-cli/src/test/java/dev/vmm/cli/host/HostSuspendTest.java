@@ -108,9 +108,28 @@ class HostSuspendTest {
             assertTrue(CounterGuest.assertCounts(restored, from) > atSave + 5, restored);
             assertEquals(frozen, SnapshotDisks.sha256(disk), "restoring does not write the frozen image");
 
+            // the monitor's savevm freezes the overlay in turn: the chain grows by one
+            Path snap2 = dir.resolve("c2.vmmsnap");
+            Path overlay2 = host.home.resolve("vms/c/disk1.2.qcow2");
+            try (ControlClient c = ControlClient.connect(host.socket)) {
+                var r = c.request(ControlClient.request("monitor").put("name", "c").put("line", "savevm " + snap2));
+                assertTrue(r.path("output").asText().endsWith("; disk writes now go to " + overlay2 + "\n"), r.toString());
+            }
+            assertEquals(List.of(overlay2.toString()), host.store().load("c").disks());
+
             assertEquals(0, vmm("stop", "c"));
-            assertTrue(CounterGuest.countOnDisk(overlay) > atSave + 40, "the later writes are in the overlay");
+            assertTrue(CounterGuest.countOnDisk(overlay2) > atSave + 40, "the later writes are in the overlays");
             assertEquals(atSave, CounterGuest.countOnDisk(disk));
+            if (dev.vmm.cli.DiskCommandTest.tool("qemu-img", "--version")) {
+                for (Path q : List.of(overlay, overlay2)) {
+                    assertTrue(dev.vmm.cli.DiskCommandTest.qemu("qemu-img", "check", q.toString())
+                            .contains("No errors"), q.toString());
+                }
+                String info = dev.vmm.cli.DiskCommandTest.qemu("qemu-img", "info", "--backing-chain",
+                        overlay2.toString());
+                assertTrue(info.contains("backing file: disk1.1.qcow2") && info.contains("backing file: " + disk),
+                        info);
+            }
         }
         // started again, the VM boots afresh over the overlay: its disk holds the count, its RAM does not
         assertEquals(0, vmm("start", "c"), this::err);
