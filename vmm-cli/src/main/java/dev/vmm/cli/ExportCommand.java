@@ -47,6 +47,11 @@ public final class ExportCommand implements Callable<Integer> {
             description = "Digest of the manifest (default: ${DEFAULT-VALUE}).")
     private String manifest;
 
+    @Option(names = "--include-state",
+            description = "Carry the saved state of the suspended VM (vmm suspend NAME), so the imported VM "
+                    + "resumes where it was (other hypervisors ignore it).")
+    private boolean includeState;
+
     @Override
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
@@ -60,10 +65,12 @@ public final class ExportCommand implements Callable<Integer> {
                         + name + ")");
                 return DiskCommand.EXIT_FAILED;
             }
-            OvfDescriptor d = ApplianceExport.export(store, name, out, ovfVersion, manifest, bar);
+            OvfDescriptor d = ApplianceExport.export(store, name, out, ovfVersion, manifest, includeState,
+                    bar);
             bar.finish();
             spec.commandLine().getOut().println("exported " + d.name() + " to " + out + " ("
-                    + d.disks().size() + " disk(s), OVF " + d.ovfVersion() + ")");
+                    + d.disks().size() + " disk(s), OVF " + d.ovfVersion()
+                    + (d.state() != null ? ", saved state" : "") + ")");
             return 0;
         } catch (IOException | IllegalArgumentException e) {
             err.println("vmm export: " + e.getMessage());

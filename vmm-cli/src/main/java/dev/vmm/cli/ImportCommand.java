@@ -55,7 +55,8 @@ public final class ImportCommand implements Callable<Integer> {
             spec.commandLine().getOut().println("imported " + vm.name() + ": " + vm.cpus()
                     + " CPU(s), " + Sizes.format(vm.memoryBytes()) + ", " + vm.disks().size() + " disk(s)"
                     + (vm.cdrom() != null ? ", CD image" : "")
-                    + (vm.kernel() != null ? ", kernel" : ""));
+                    + (vm.kernel() != null ? ", kernel" : "")
+                    + (store.suspended(vm.name()) ? "; suspended (vmm start " + vm.name() + " resumes it)" : ""));
             return 0;
         } catch (IOException | IllegalArgumentException e) {
             err.println("vmm import: " + e.getMessage());

@@ -22,7 +22,8 @@ import picocli.CommandLine.Spec;
             DefinitionCommands.Delete.class, HostCommand.class, HostClientCommands.Start.class,
             HostClientCommands.Ps.class, HostClientCommands.Pause.class, HostClientCommands.Resume.class,
             HostClientCommands.Stop.class, ConsoleCommand.class, DiskCommand.class, ExportCommand.class, ImportCommand.class,
-            ImagesCommand.class, RestoreCommand.class, HostClientCommands.SaveVm.class},
+            ImagesCommand.class, RestoreCommand.class, HostClientCommands.SaveVm.class,
+            HostClientCommands.Suspend.class},
         sortOptions = false)
 public final class Main implements Callable<Integer> {
 

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** {@code vmm disk info} and {@code vmm disk convert}, with qemu-img as the oracle. */
-class DiskCommandTest {
+public class DiskCommandTest {
     @TempDir
     Path dir;
 
@@ -147,7 +147,7 @@ class DiskCommandTest {
         assertEquals("", quiet.toString());
     }
 
-    static boolean tool(String... cmd) {
+    public static boolean tool(String... cmd) {
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             p.getInputStream().readAllBytes();
@@ -160,7 +160,7 @@ class DiskCommandTest {
         }
     }
 
-    static String qemu(String... cmd) throws IOException {
+    public static String qemu(String... cmd) throws IOException {
         Process p = new ProcessBuilder(List.of(cmd)).redirectErrorStream(true).start();
         String o = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         try {

@@ -1,5 +1,7 @@
 package dev.vmm.cli.appliance;
 
+import dev.vmm.cli.SavedState;
+import dev.vmm.cli.host.SavedStates;
 import dev.vmm.cli.host.VmDefinition;
 import dev.vmm.cli.host.VmStore;
 import dev.vmm.devices.appliance.Ova;
@@ -8,8 +10,12 @@ import dev.vmm.devices.storage.BlockDevice;
 import dev.vmm.devices.storage.Progress;
 import dev.vmm.devices.storage.formats.DiskImages;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,6 +30,11 @@ import java.util.Map;
  * by other hypervisors) with the files in the OVA. An external BIOS image ({@code vmm create
  * --bios}) and a boot order are not part of the appliance: the importing hypervisor's firmware
  * boots it.
+ *
+ * <p>With the saved state of a suspended VM ({@code --include-state}): the state file travels as
+ * {@code NAME-state.vmmsnap}, declared in vmm's {@code SavedStateSection} (ovf:required="false")
+ * with the SHA-256 of each disk's contents; the disks exported are those the state refers to
+ * (checked unchanged since the suspend; a copy-on-write disk's delta included).
  */
 public final class ApplianceExport {
     private ApplianceExport() {
@@ -37,6 +48,19 @@ public final class ApplianceExport {
      */
     public static OvfDescriptor export(VmStore store, String name, Path out, String ovfVersion,
                                        String manifest, Progress progress) throws IOException {
+        return export(store, name, out, ovfVersion, manifest, false, progress);
+    }
+
+    /**
+     * Writes the VM {@code name} of {@code store} to {@code out}; {@code includeState}: with its
+     * saved state (the VM must be suspended).
+     *
+     * @param ovfVersion "1.0" or "2.0"
+     * @param manifest   "sha256" or "sha1"
+     */
+    public static OvfDescriptor export(VmStore store, String name, Path out, String ovfVersion,
+                                       String manifest, boolean includeState, Progress progress)
+            throws IOException {
         VmDefinition vm = store.load(name);
         if (!ovfVersion.equals("1.0") && !ovfVersion.equals("2.0")) {
             throw new IOException("OVF version " + ovfVersion + ": 1.0 or 2.0");
@@ -70,10 +94,23 @@ public final class ApplianceExport {
                 extra.put(i, initrd);
             }
         }
+        List<Path> images = vm.diskPaths();
+        if (includeState) {
+            images = withState(store, vm, b, extra);
+        }
         List<BlockDevice> disks = new ArrayList<>();
         try {
-            for (Path p : vm.diskPaths()) {
+            for (Path p : images) {
                 disks.add(DiskImages.openReadOnly(p));
+            }
+            if (includeState) {
+                List<String> digests = new ArrayList<>();
+                for (BlockDevice d : disks) {
+                    digests.add(contentSha256(d));
+                }
+                Path state = store.statePath(name);
+                b.savedState(vm.name() + "-state.vmmsnap", Files.size(state), digests);
+                extra.put(vm.name() + "-state.vmmsnap", state);
             }
             return Ova.write(b, disks, extra, out, manifest, progress);
         } finally {
@@ -81,6 +118,46 @@ public final class ApplianceExport {
                 d.close();
             }
         }
+    }
+
+    /**
+     * Checks the saved state of the suspended VM {@code vm} (intact, of this VM, its disks unchanged
+     * since the suspend) and returns the images its disks are exported from: those the state refers to.
+     */
+    private static List<Path> withState(VmStore store, VmDefinition vm, OvfDescriptor.Builder b,
+                                        Map<String, Path> extra) throws IOException {
+        String name = vm.name();
+        if (!store.suspended(name)) {
+            throw new IOException("VM " + name + " has no saved state to include (vmm suspend " + name
+                    + " saves one; or export without --include-state)");
+        }
+        if (vm.bios() != null) {
+            throw new IOException("VM " + name + " boots an external BIOS, which an appliance does not carry; its "
+                    + "state cannot travel without it");
+        }
+        if ((vm.memoryBytes() & ((1 << 20) - 1)) != 0) {
+            throw new IOException("VM " + name + " has " + vm.memoryBytes() + " bytes of RAM, not whole MiB as OVF"
+                    + " states it; its state would not fit the imported VM");
+        }
+        SavedState s = SavedState.load(store.statePath(name));
+        return SavedStates.check(vm, s, store);
+    }
+
+    /** The SHA-256 of what the guest sees on {@code d} (its virtual bytes, whatever the format), hexadecimal. */
+    public static String contentSha256(BlockDevice d) throws IOException {
+        MessageDigest md;
+        try {
+            md = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        ByteBuffer buf = ByteBuffer.allocate(1 << 20);
+        for (long at = 0; at < d.sizeBytes(); at += buf.capacity()) {
+            buf.clear().limit((int) Math.min(buf.capacity(), d.sizeBytes() - at));
+            d.read(at, buf);
+            md.update(buf.array(), 0, buf.limit());
+        }
+        return HexFormat.of().formatHex(md.digest());
     }
 
     /** The initrd as one file; multiboot module lists ("FILE ARGS,FILE") do not travel in an OVA. */

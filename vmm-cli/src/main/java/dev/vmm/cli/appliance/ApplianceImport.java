@@ -1,10 +1,14 @@
 package dev.vmm.cli.appliance;
 
+import dev.vmm.cli.SavedState;
+import dev.vmm.cli.VmSnapshots;
 import dev.vmm.cli.host.VmDefinition;
 import dev.vmm.cli.host.VmStore;
 import dev.vmm.devices.appliance.Ova;
 import dev.vmm.devices.appliance.OvfDescriptor;
+import dev.vmm.core.monitor.Sizes;
 import dev.vmm.devices.storage.BlockDevice;
+import dev.vmm.devices.storage.SnapshotDisks;
 import dev.vmm.devices.storage.Progress;
 import dev.vmm.devices.storage.formats.DiskConverter;
 import dev.vmm.devices.storage.formats.DiskFormat;
@@ -15,7 +19,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,6 +38,12 @@ import org.slf4j.LoggerFactory;
  * their order on the controllers (IDE first), the CD image of the CD drive (RASD 15) if it
  * carries one, the kernel, initrd and command line of vmm's {@code BootSection}. Everything else
  * (network adapters, USB, sound, {@code vbox:Machine}) is ignored.
+ *
+ * <p>An appliance with vmm's {@code SavedStateSection} is imported suspended: its state (a vmm
+ * snapshot) must be intact, of the machine the OVF describes (RAM, drives, boot path), and each
+ * imported disk must hold the contents the state refers to (the SHA-256 the OVF gives); the state is
+ * then rebound to the imported images and kept as the VM's saved state ({@link VmStore#statePath}),
+ * so {@code vmm start} resumes it where it was. Anything else is refused like a bad archive.
  */
 public final class ApplianceImport {
     private static final Logger LOG = LoggerFactory.getLogger(ApplianceImport.class);
@@ -88,6 +100,9 @@ public final class ApplianceImport {
                 }
                 append = d.boot().append();
             }
+            if (d.state() != null) {
+                bindState(imp, d, ova, disks, cdrom, files, dest);
+            }
             VmDefinition vm;
             try {
                 VmDefinition.Builder b = VmDefinition.builder(vmName, d.memoryMiB() << 20)
@@ -111,7 +126,8 @@ public final class ApplianceImport {
             placed = dest;
             store.create(vm);
             ok = true;
-            LOG.info("imported {} from {} ({} disk(s))", vmName, ova, disks.size());
+            LOG.info("imported {} from {} ({} disk(s){})", vmName, ova, disks.size(),
+                    d.state() != null ? ", suspended" : "");
             return vm;
         } finally {
             VmStore.deleteTree(staging);
@@ -119,6 +135,70 @@ public final class ApplianceImport {
                 VmStore.deleteTree(placed);
             }
         }
+    }
+
+    /**
+     * Checks the appliance's saved state against the imported machine and writes it, rebound to
+     * the imported images (named as they will be in {@code dest}), as {@code files/state.vmmsnap}.
+     */
+    private static void bindState(Ova.Imported imp, OvfDescriptor d, Path ova, List<Path> disks, Path cdrom,
+                                  Path files, Path dest) throws IOException {
+        String where = "OVA " + ova + ": saved state " + d.state().href();
+        Path file = imp.files().get(d.state().href());
+        if (file == null) {
+            throw new IOException(where + " was not extracted");
+        }
+        SavedState s;
+        try {
+            s = SavedState.read(file);
+        } catch (IOException e) {
+            throw new IOException(where + ": " + e.getMessage().replace(file + ": ", ""), e);
+        }
+        if (s.memoryBytes() != d.memoryMiB() << 20) {
+            throw new IOException(where + ": it has " + Sizes.format(s.memoryBytes()) + " of RAM, the OVF declares "
+                    + d.memoryMiB() + " MiB");
+        }
+        boolean kernel = s.boot() == VmSnapshots.Boot.KERNEL;
+        if (kernel != (d.boot() != null) || s.boot() == VmSnapshots.Boot.EXTERNAL_BIOS) {
+            throw new IOException(where + ": it was booted by " + s.boot().name().toLowerCase(java.util.Locale.ROOT)
+                    + ", the OVF " + (d.boot() != null ? "boots a kernel" : "boots by BIOS"));
+        }
+        int drives = disks.size() + (cdrom != null ? 1 : 0);
+        if (s.drives().size() != drives || cdrom != null && s.drive(1, 0) == null) {
+            throw new IOException(where + ": it has " + s.drives().size() + " drive(s), the OVF " + drives);
+        }
+        Map<String, List<SnapshotDisks.ImageFile>> chains = new HashMap<>();
+        for (int i = 0; i < disks.size(); i++) {
+            int[] slot = SLOTS[i];
+            SavedState.Drive sd = s.drive(slot[0], slot[1]);
+            if (sd == null || sd.cdrom()) {
+                throw new IOException(where + ": it has no disk on IDE " + SavedState.slot(slot[0], slot[1])
+                        + " where the OVF puts disk " + d.disks().get(i).diskId());
+            }
+            String sha;
+            try (BlockDevice b = DiskImages.openReadOnly(disks.get(i))) {
+                sha = ApplianceExport.contentSha256(b);
+            }
+            if (!sha.equals(d.state().diskContents().get(i))) {
+                throw new IOException(where + ": disk " + d.disks().get(i).href() + " does not hold the contents the "
+                        + "state was saved with (their SHA-256 is " + sha + ", the OVF says "
+                        + d.state().diskContents().get(i) + ")");
+            }
+            chains.put(SavedState.slot(slot[0], slot[1]), List.of(imageFile(disks.get(i), files, dest)));
+        }
+        if (cdrom != null) {
+            chains.put(SavedState.slot(1, 0), List.of(imageFile(cdrom, files, dest)));
+        }
+        s.rebind(chains, files.resolve(VmStore.STATE_FILE));
+    }
+
+    /** The IDE places of disks 1, 2, 3 (the CD is on 1:0), as a host VM has them. */
+    private static final int[][] SLOTS = {{0, 0}, {0, 1}, {1, 1}};
+
+    /** {@code p} (in {@code files}) as the snapshot names it once moved to {@code dest}. */
+    private static SnapshotDisks.ImageFile imageFile(Path p, Path files, Path dest) throws IOException {
+        return new SnapshotDisks.ImageFile(relocate(p, files, dest).toAbsolutePath().toString(), Files.size(p),
+                SnapshotDisks.sha256(p));
     }
 
     private static List<Path> convertDisks(Ova.Imported imp, String vmName, Path files,

@@ -3,8 +3,10 @@ package dev.vmm.cli.host;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.vmm.cli.SavedState;
 import dev.vmm.cli.monitor.MonitorCommands;
 import dev.vmm.core.monitor.PoolExhaustedException;
+import dev.vmm.devices.board.PcBoard;
 import dev.vmm.devices.board.VmHost;
 import java.io.IOException;
 import java.io.InputStream;
@@ -24,6 +26,7 @@ import java.util.NoSuchElementException;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,7 +52,18 @@ public final class ControlServer implements AutoCloseable {
     private volatile boolean closed;
 
     /** What the server keeps of a started VM besides the host's own record. */
-    private record Guest(GuestMachine machine, HostedSerial serial, CpuMeter cpu) {
+    private record Guest(GuestMachine machine, HostedSerial serial, CpuMeter cpu, AtomicBoolean suspending) {
+        Guest(GuestMachine machine, HostedSerial serial, CpuMeter cpu) {
+            this(machine, serial, cpu, new AtomicBoolean());
+        }
+
+        boolean suspended() {
+            return suspending.get();
+        }
+
+        void suspend() {
+            suspending.set(true);
+        }
     }
 
     /** How often the recent CPU use of every VM is sampled ({@link CpuMeter}). */
@@ -184,9 +198,10 @@ public final class ControlServer implements AutoCloseable {
                 case "stop" -> stop(ControlProtocol.name(r));
                 case "monitor" -> monitor(r);
                 case "savevm" -> savevm(r);
+                case "suspend" -> suspend(r);
                 case "shutdown" -> ControlProtocol.ok();     // signalled once the reply is out (serve)
                 default -> ControlProtocol.error("unknown op '" + op + "' (ops: ping, list, start, pause, resume, "
-                        + "stop, monitor, savevm, console, shutdown)");
+                        + "stop, suspend, monitor, savevm, console, shutdown)");
             };
         } catch (IllegalArgumentException | IllegalStateException | NoSuchElementException e) {
             return ControlProtocol.error(e.getMessage());
@@ -200,10 +215,16 @@ public final class ControlServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts VM {@code name}: from its saved state if it is suspended (the state is checked first,
+     * and removed once the VM runs: it resumes where it was), else booting afresh.
+     * {@code discardState}: drop the saved state and boot afresh.
+     */
     private ObjectNode start(JsonNode r) throws IOException {
         String name = ControlProtocol.name(r);
         int weight = ControlProtocol.intField(r, "cpuWeight", 1, 1, 10_000);
         int cap = ControlProtocol.intField(r, "cpuCap", 0, 0, 100);
+        boolean discard = r.path("discardState").asBoolean(false);
         VmDefinition def = store.load(name);
         synchronized (guests) {
             VmHost.VmInfo old = infoOrNull(name);
@@ -211,26 +232,100 @@ public final class ControlServer implements AutoCloseable {
                 throw new IllegalStateException(name + " is " + old.state().name().toLowerCase(Locale.ROOT)
                         + " already");
             }
+            if (discard) {
+                SavedStates.discard(store, name);
+            }
+            SavedState saved = null;
+            if (store.suspended(name)) {
+                try {
+                    saved = SavedState.load(store.statePath(name));
+                } catch (IOException e) {
+                    throw resumeRefused(name, e);
+                }
+            } else {
+                SavedStates.removeLeftovers(store, name);
+            }
             if (old != null) {
                 host.remove(name);
             }
             HostedSerial serial = new HostedSerial();
-            GuestMachine machine = GuestMachine.open(def, serial);
+            GuestMachine machine;
+            try {
+                machine = GuestMachine.open(def, serial, store, saved);
+            } catch (IOException e) {
+                throw saved == null ? e : resumeRefused(name, e);
+            }
             VmHost.Vm vm;
             try {
                 vm = host.create(name, def.memoryBytes(), machine, weight, cap);
             } catch (RuntimeException e) {
                 machine.close();
+                if (e instanceof java.io.UncheckedIOException u) {
+                    throw resumeRefused(name, u.getCause());
+                }
                 throw e;
             }
-            guests.put(name, new Guest(machine, serial, new CpuMeter(System.nanoTime())));
+            Guest g = new Guest(machine, serial, new CpuMeter(System.nanoTime()));
+            guests.put(name, g);
             vm.stopped().whenComplete((info, err) -> {
                 machine.close();
-                serial.finish("\r\n[vmm: " + name + " stopped: " + (info == null ? "?" : info.reason()) + "]\r\n");
+                serial.finish("\r\n[vmm: " + name + " " + (g.suspended() ? "suspended" : "stopped: "
+                        + (info == null ? "?" : info.reason())) + "]\r\n");
             });
             host.start(name);
+            if (saved != null) {
+                Files.deleteIfExists(store.statePath(name));     // resumed: the state is spent
+                return ControlProtocol.ok().put("output", "resumed " + name + " at instruction "
+                        + saved.instructions());
+            }
         }
         return ControlProtocol.ok();
+    }
+
+    private static IOException resumeRefused(String name, IOException e) {
+        return new IOException("cannot resume " + name + " from its saved state: " + VmStore.firstLine(e.getMessage())
+                + " (vmm start " + name + " --discard-state boots it afresh)", e);
+    }
+
+    /**
+     * {@code suspend}: saves VM {@code name}'s state into its files directory and stops it (its
+     * memory returns to the pool); {@code start} resumes it.
+     */
+    private ObjectNode suspend(JsonNode r) throws IOException {
+        String name = ControlProtocol.name(r);
+        synchronized (guests) {
+            VmHost.State state = host.info(name).state();
+            Guest g = guests.get(name);
+            if (g == null || state == VmHost.State.STOPPED || state == VmHost.State.CREATED) {
+                throw new IllegalStateException(name + " is not running");
+            }
+            Path file = store.statePath(name);
+            Files.createDirectories(file.getParent());
+            boolean running = state == VmHost.State.RUNNING;
+            if (running) {
+                host.pause(name);
+            }
+            PcBoard b = host.vm(name).board();
+            String saved;
+            try {
+                saved = b.gate().call(() -> {
+                    try {
+                        return g.machine().suspend(b, file);
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+            } catch (java.io.UncheckedIOException e) {
+                if (running) {
+                    host.resume(name);
+                }
+                throw e.getCause();
+            }
+            g.suspend();
+            host.stop(name);
+            awaitStopped(name);             // the disks are closed before the reply: the state is complete
+            return ControlProtocol.ok().put("output", saved.replaceFirst("^saved ", "suspended " + name + " to "));
+        }
     }
 
     private VmHost.VmInfo infoOrNull(String name) {
@@ -241,22 +336,47 @@ public final class ControlServer implements AutoCloseable {
         }
     }
 
+    /** Stops VM {@code name} and returns once it is off the CPU and its disks are closed (30 s at most). */
     private ObjectNode stop(String name) {
         host.stop(name);
+        awaitStopped(name);
         return ControlProtocol.ok();
     }
 
-    private ObjectNode list() {
+    /** Waits until VM {@code name} stopped (30 s at most), then closes its images (flushed, unlocked). */
+    private void awaitStopped(String name) {
+        try {
+            host.vm(name).stopped().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            log.warn("{} did not stop in time: {}", name, e.toString());
+            return;
+        }
+        Guest g = guests.get(name);
+        if (g != null) {
+            g.machine().close();
+        }
+    }
+
+    /**
+     * {@code list}: the host's VMs (a stopped VM with a saved state reads "suspended"), then the
+     * suspended VMs of the store the host has not run.
+     */
+    private ObjectNode list() throws IOException {
         ObjectNode reply = ControlProtocol.ok();
         ObjectNode pool = reply.putObject("pool");
         pool.put("budgetBytes", host.pool().budget());
         pool.put("usedBytes", host.pool().used());
         ArrayNode vms = reply.putArray("vms");
         long now = System.nanoTime();
+        Set<String> listed = new java.util.HashSet<>();
         for (VmHost.VmInfo i : host.list()) {
             ObjectNode v = vms.addObject();
+            listed.add(i.name());
             v.put("name", i.name());
-            v.put("state", i.state().name().toLowerCase(Locale.ROOT));
+            String state = SavedStates.state(store, i.name(), i.state().name().toLowerCase(Locale.ROOT));
+            v.put("state", state);
             v.put("reservedBytes", i.reservedBytes());
             v.put("residentBytes", i.residentBytes());
             v.put("cpuNanos", i.cpuNanos());
@@ -270,8 +390,18 @@ public final class ControlServer implements AutoCloseable {
                     v.put("cpuPercent", p);     // of one core, over the last 1-2 seconds
                 }
             }
-            if (i.reason() != null) {
+            if (state.equals("suspended")) {
+                v.put("reason", "saved state " + store.statePath(i.name()));
+            } else if (i.reason() != null) {
                 v.put("reason", i.reason());
+            }
+        }
+        for (String n : store.suspendedNames()) {
+            if (!listed.contains(n)) {
+                ObjectNode v = vms.addObject();
+                v.put("name", n).put("state", "suspended").put("reservedBytes", 0).put("residentBytes", 0)
+                        .put("cpuNanos", 0).put("instructions", 0).put("cpuWeight", 1).put("cpuCap", 0)
+                        .put("reason", "saved state " + store.statePath(n));
             }
         }
         return reply;

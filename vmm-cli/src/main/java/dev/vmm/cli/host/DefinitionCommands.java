@@ -47,10 +47,11 @@ public final class DefinitionCommands {
             try {
                 Map<String, String> states = hostStates(options);
                 out.printf("%-16s %8s  %-9s %s%n", "NAME", "MEMORY", "STATE", "BOOT");
-                for (VmDefinition d : new VmStore(options.paths()).list()) {
+                VmStore store = new VmStore(options.paths());
+                for (VmDefinition d : store.list()) {
                     String boot = bootOf(d);
                     out.printf("%-16s %8s  %-9s %s%n", d.name(), Sizes.format(d.memoryBytes()),
-                            states.getOrDefault(d.name(), "-"), boot);
+                            SavedStates.state(store, d.name(), states.get(d.name())), boot);
                 }
                 out.flush();
                 return 0;
@@ -77,7 +78,8 @@ public final class DefinitionCommands {
     /** {@code vmm delete NAME}. */
     @Command(name = "delete", mixinStandardHelpOptions = true,
             description = {"Removes a VM definition (refused while the VM runs).",
-                "Disk images named with vmm create stay; the files of an imported VM (in $VMM_HOME/vms/NAME/) go."})
+                "Disk images named with vmm create stay; the VM's own files in $VMM_HOME/vms/NAME/ go (an imported "
+                    + "VM's disks, the overlays of its saves, its saved state)."})
     public static final class Delete implements Callable<Integer> {
         @Spec
         private CommandSpec spec;

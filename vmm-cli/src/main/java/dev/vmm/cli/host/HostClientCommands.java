@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** The small commands that send one request to a running host: start, ps, pause, resume, stop. */
+/** The small commands that send one request to a running host: start, ps, pause, resume, stop, suspend. */
 public final class HostClientCommands {
     /** Exit status when the host refused a request or is not running. */
     static final int EXIT_REFUSED = 1;
@@ -40,7 +40,8 @@ public final class HostClientCommands {
 
     /** {@code vmm start NAME}. */
     @Command(name = "start", mixinStandardHelpOptions = true, sortOptions = false,
-            description = "Starts a defined VM on the running host.")
+            description = {"Starts a defined VM on the running host.",
+                "A suspended VM resumes where it was, from its saved state (which is then discarded)."})
     public static final class Start implements Callable<Integer> {
         @Spec
         private CommandSpec spec;
@@ -54,12 +55,22 @@ public final class HostClientCommands {
         @Option(names = "--cpu-cap", paramLabel = "P", defaultValue = "0",
                 description = "Most of one core it may use, in percent (1-100; 0: no cap, the default).")
         private int cap;
+        @Option(names = "--discard-state", description = "Boot a suspended VM afresh, dropping its saved state.")
+        private boolean discardState;
 
         @Override
         public Integer call() {
             ObjectNode r = ControlClient.request("start").put("name", name).put("cpuWeight", weight)
-                    .put("cpuCap", cap);
-            return ask(options, spec, r) == null ? EXIT_REFUSED : 0;
+                    .put("cpuCap", cap).put("discardState", discardState);
+            JsonNode reply = ask(options, spec, r);
+            if (reply == null) {
+                return EXIT_REFUSED;
+            }
+            if (reply.has("output")) {
+                spec.commandLine().getOut().println(reply.path("output").asText());
+                spec.commandLine().getOut().flush();
+            }
+            return 0;
         }
     }
 
@@ -78,10 +89,10 @@ public final class HostClientCommands {
                 return EXIT_REFUSED;
             }
             PrintWriter out = spec.commandLine().getOut();
-            out.printf("%-16s %-8s %10s %10s %8s %6s %6s  %s%n", "NAME", "STATE", "RESERVED", "TOUCHED", "CPU-S",
+            out.printf("%-16s %-9s %10s %10s %8s %6s %6s  %s%n", "NAME", "STATE", "RESERVED", "TOUCHED", "CPU-S",
                     "CPU%", "WEIGHT", "CAP");
             for (JsonNode v : reply.path("vms")) {
-                out.printf(Locale.ROOT, "%-16s %-8s %10s %10s %8.1f %6s %6d  %s%s%n", v.path("name").asText(),
+                out.printf(Locale.ROOT, "%-16s %-9s %10s %10s %8.1f %6s %6d  %s%s%n", v.path("name").asText(),
                         v.path("state").asText(), Sizes.format(v.path("reservedBytes").asLong()),
                         Sizes.format(v.path("residentBytes").asLong()), v.path("cpuNanos").asLong() / 1e9,
                         v.has("cpuPercent") ? v.path("cpuPercent").asText() : "-", v.path("cpuWeight").asInt(),
@@ -140,6 +151,30 @@ public final class HostClientCommands {
         public Integer call() {
             JsonNode reply = ask(options, spec, ControlClient.request("savevm").put("name", name)
                     .put("file", file.toAbsolutePath().toString()));
+            if (reply == null) {
+                return EXIT_REFUSED;
+            }
+            spec.commandLine().getOut().println(reply.path("output").asText());
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+    }
+
+    /** {@code vmm suspend NAME}. */
+    @Command(name = "suspend", mixinStandardHelpOptions = true,
+            description = {"Saves a VM's state into its directory ($VMM_HOME/vms/NAME/state.vmmsnap) and stops it; "
+                + "its memory returns to the pool.", "vmm start NAME resumes it where it was."})
+    public static final class Suspend implements Callable<Integer> {
+        @Spec
+        private CommandSpec spec;
+        @Mixin
+        private HostOptions options;
+        @Parameters(index = "0", paramLabel = "NAME")
+        private String name;
+
+        @Override
+        public Integer call() {
+            JsonNode reply = ask(options, spec, ControlClient.request("suspend").put("name", name));
             if (reply == null) {
                 return EXIT_REFUSED;
             }

@@ -94,6 +94,12 @@ public record VmDefinition(int format, String name, long memoryBytes, int cpus, 
         return (memoryBytes + (1 << 20) - 1) >> 20;
     }
 
+    /** This definition with the disks {@code paths} (a save moved the VM's writes to overlays). */
+    public VmDefinition withDisks(List<String> paths) {
+        return new VmDefinition(format, name, memoryBytes, cpus, paths, diskMode, cdrom, boot, bios, kernel, initrd,
+                append);
+    }
+
     /** The disks as paths. */
     public List<Path> diskPaths() {
         return disks.stream().map(Path::of).toList();

@@ -65,16 +65,64 @@ public final class VmStore {
         if (Files.exists(target)) {
             throw new IOException("a VM named " + def.name() + " exists already (vmm delete " + def.name() + " first)");
         }
+        write(def, target);
+    }
+
+    /** Replaces the stored definition of {@code def}'s VM (which must exist). */
+    public void replace(VmDefinition def) throws IOException {
+        Path target = file(def.name());
+        if (!Files.exists(target)) {
+            throw new java.io.FileNotFoundException("no VM named " + def.name());
+        }
+        write(def, target);
+    }
+
+    private void write(VmDefinition def, Path target) throws IOException {
         Path tmp = Files.createTempFile(dir, "." + def.name(), ".tmp");
         try {
             try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
                 ch.write(java.nio.ByteBuffer.wrap(JSON.writeValueAsBytes(def)));
                 ch.force(true);
             }
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } finally {
             Files.deleteIfExists(tmp);
         }
+    }
+
+    /**
+     * Where the saved state of the suspended VM {@code name} is kept: {@code NAME/state.vmmsnap} in
+     * its files directory (a snapshot file; the deltas of its copy-on-write disks beside it as
+     * {@code state.vmmsnap.ide<c>-<u>.qcow2}). Its presence makes the VM suspended.
+     */
+    public Path statePath(String name) {
+        return filesDirectory(name).resolve(STATE_FILE);
+    }
+
+    /** The name of a suspended VM's state in its files directory. */
+    public static final String STATE_FILE = "state.vmmsnap";
+
+    /** The VMs with a saved state, by name (read from the files directories; no definition is parsed). */
+    public List<String> suspendedNames() throws IOException {
+        List<String> out = new ArrayList<>();
+        if (!Files.isDirectory(dir)) {
+            return out;
+        }
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, Files::isDirectory)) {
+            for (Path p : s) {
+                String n = p.getFileName().toString();
+                if (suspended(n) && exists(n)) {
+                    out.add(n);
+                }
+            }
+        }
+        out.sort(null);
+        return out;
+    }
+
+    /** Whether {@code name} has a saved state (is suspended). */
+    public boolean suspended(String name) {
+        return VmDefinition.validName(name) && Files.isRegularFile(statePath(name));
     }
 
     /** The definition of {@code name}; a {@link java.io.FileNotFoundException} if there is none. */

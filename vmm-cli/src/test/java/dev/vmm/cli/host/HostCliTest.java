@@ -92,7 +92,7 @@ class HostCliTest {
         assertEquals("vmm delete: web is running; stop it first (vmm stop web)\n", err.toString());
         assertEquals(0, vmm("pause", "web"));
         assertEquals(0, vmm("ps"));
-        assertTrue(out.toString().contains("\nweb              paused "), out.toString());
+        assertTrue(out.toString().matches("(?s).*\\nweb +paused .*"), out.toString());
         assertEquals(0, vmm("resume", "web"));
         assertEquals(1, vmm("pause", "nothere"));
         assertEquals("vmm pause: no VM named nothere\n", err.toString());

@@ -8,17 +8,11 @@ import dev.vmm.cli.Main;
 import dev.vmm.cli.RunCommandTest;
 import dev.vmm.devices.storage.BlockDevice;
 import dev.vmm.devices.storage.formats.DiskImages;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -31,9 +25,6 @@ import picocli.CommandLine;
  * the firmware tables that {@code vmm run --kernel} gives it.
  */
 class HostedBootTest {
-    /** Each task on a thread of its own (the common pool may have a single thread here). */
-    private static final java.util.concurrent.Executor NEW_THREAD = r -> Thread.ofPlatform().daemon(true).start(r);
-
     /**
      * A 32-bit kernel that scans 0xE0000-0xFFFFF for the ACPI RSDP signature "RSD PTR " (16-byte
      * steps, as an OS does) and writes 'A' (found) or 'N' (not found) and a newline to COM1, then
@@ -61,23 +52,12 @@ class HostedBootTest {
     @TempDir
     Path dir;
 
-    private final StringWriter out = new StringWriter();
-    private final StringWriter err = new StringWriter();
-    private CompletableFuture<Integer> host;
+    private TestHost host;
+    private StringWriter out;
+    private StringWriter err;
 
     private int vmm(String... args) {
-        out.getBuffer().setLength(0);
-        err.getBuffer().setLength(0);
-        CommandLine cmd = Main.commandLine();
-        cmd.setOut(new PrintWriter(out, true));
-        cmd.setErr(new PrintWriter(err, true));
-        String[] all = new String[args.length + 3];
-        all[0] = args[0];
-        all[1] = "--home=" + dir.resolve("home");
-        all[2] = "--socket";
-        all[3] = socket().toString();
-        System.arraycopy(args, 1, all, 4, args.length - 1);
-        return cmd.execute(all);
+        return host.vmm(args);
     }
 
     private Path socket() {
@@ -86,60 +66,19 @@ class HostedBootTest {
 
     @BeforeEach
     void startHost() throws InterruptedException {
-        host = CompletableFuture.supplyAsync(() -> {
-            CommandLine cmd = Main.commandLine();
-            cmd.setOut(new PrintWriter(new StringWriter(), true));
-            return cmd.execute("host", "--home=" + dir.resolve("home"), "--socket", socket().toString(),
-                    "--memory-pool", "256M", "--workers", "2");
-        }, NEW_THREAD);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!ControlClient.answers(socket())) {
-            assertTrue(System.nanoTime() < deadline, "the host did not come up");
-            Thread.sleep(10);
-        }
+        host = new TestHost(dir.resolve("home"), socket(), "256M");
+        out = host.out;
+        err = host.err;
     }
 
     @AfterEach
     void stopHost() throws Exception {
-        try (ControlClient c = ControlClient.connect(socket())) {
-            assertTrue(c.request(ControlClient.request("shutdown")).path("ok").asBoolean());
-        }
-        assertEquals(0, host.get(60, TimeUnit.SECONDS));
+        host.close();
     }
 
     /** What VM {@code name}'s COM1 shows, up to and including {@code text} (bounded by a generous timeout). */
     private String serialUntil(String name, String text) throws Exception {
-        try (ControlClient con = ControlClient.connect(socket())) {
-            assertTrue(con.request(ControlClient.request("console").put("name", name)).path("ok").asBoolean(),
-                    "console " + name);
-            ByteArrayOutputStream got = new ByteArrayOutputStream();
-            CompletableFuture<String> read = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return readUntil(con.input(), got, text);
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            }, NEW_THREAD);
-            try {
-                return read.get(120, TimeUnit.SECONDS);
-            } catch (TimeoutException e) {
-                throw new AssertionError(name + " did not write '" + text + "'; it wrote: " + got, e);
-            }
-        }
-    }
-
-    private static String readUntil(InputStream in, ByteArrayOutputStream got, String text) throws IOException {
-        byte[] buf = new byte[256];
-        while (!got.toString(StandardCharsets.ISO_8859_1).contains(text)) {
-            int n = in.read(buf);
-            if (n < 0) {
-                throw new IOException("end of the console before '" + text + "': " + got);
-            }
-            synchronized (got) {
-                got.write(buf, 0, n);
-            }
-        }
-        return got.toString(StandardCharsets.ISO_8859_1);
+        return host.serialUntil(name, text);
     }
 
     private static byte[] content(Path image) throws IOException {

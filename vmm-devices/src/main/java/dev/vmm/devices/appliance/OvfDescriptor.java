@@ -20,6 +20,11 @@ import java.util.Objects;
  * {@code /disk/vmdisk1} host resources, OVF 2.0 {@code StorageItem}/{@code EthernetPortItem},
  * other units; unknown sections and extensions ({@code vbox:Machine}) are ignored.
  *
+ * <p>vmm's own sections are in the namespace {@link #VMM_NS} with {@code ovf:required="false"}, so
+ * other hypervisors skip them: {@code vmm:BootSection} (direct kernel boot) and
+ * {@code vmm:SavedStateSection} (the saved state of a suspended VM, a file of the OVA, with the
+ * SHA-256 of each disk's contents that state refers to).
+ *
  * @param ovfVersion    "1.0" or "2.0"
  * @param name          the virtual system's name
  * @param osId          the CIM_OperatingSystem OsType: see {@link #OS_OTHER}, {@link #OS_LINUX},
@@ -32,10 +37,11 @@ import java.util.Objects;
  * @param disks         the disks in the order the machine sees them (IDE primary master first)
  * @param cdrom         the CD drive, or null for none
  * @param boot          vmm's direct kernel boot, or null
+ * @param state         the saved state of a suspended VM, or null
  */
 public record OvfDescriptor(String ovfVersion, String name, int osId, String osDescription,
                             int cpus, long memoryMiB, String network, List<FileRef> files,
-                            List<Disk> disks, Cdrom cdrom, Boot boot) {
+                            List<Disk> disks, Cdrom cdrom, Boot boot, SavedState state) {
     public static final String OVF_NS = "http://schemas.dmtf.org/ovf/envelope/1";
     public static final String OVF2_NS = "http://schemas.dmtf.org/ovf/envelope/2";
     public static final String RASD_NS =
@@ -46,7 +52,7 @@ public record OvfDescriptor(String ovfVersion, String name, int osId, String osD
             + "CIM_StorageAllocationSettingData.xsd";
     public static final String EPASD_NS = "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/"
             + "CIM_EthernetPortAllocationSettingData.xsd";
-    /** vmm's extension section for direct kernel boot (ovf:required="false"). */
+    /** vmm's extension sections: direct kernel boot, saved state (ovf:required="false"). */
     public static final String VMM_NS = "urn:vmm:ovf:1";
     public static final String STREAM_OPTIMIZED_FORMAT =
             "http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized";
@@ -121,6 +127,21 @@ public record OvfDescriptor(String ovfVersion, String name, int osId, String osD
         }
     }
 
+    /**
+     * The saved state of a suspended VM (a vmm snapshot file): resuming it needs disks holding
+     * exactly the contents it was saved with.
+     *
+     * @param href          the state file inside the OVA
+     * @param diskContents  per disk, in the order of {@link #disks()}: the SHA-256 (hexadecimal) of
+     *                      its contents as the guest sees them (the virtual disk's bytes)
+     */
+    public record SavedState(String href, List<String> diskContents) {
+        public SavedState {
+            Objects.requireNonNull(href);
+            diskContents = List.copyOf(diskContents);
+        }
+    }
+
     public OvfDescriptor {
         Objects.requireNonNull(ovfVersion);
         Objects.requireNonNull(name);
@@ -158,6 +179,8 @@ public record OvfDescriptor(String ovfVersion, String name, int osId, String osD
         private String kernel;
         private String initrd;
         private String append;
+        private String stateHref;
+        private List<String> diskContents;
 
         private Builder(String name) {
             this.name = Objects.requireNonNull(name);
@@ -217,6 +240,17 @@ public record OvfDescriptor(String ovfVersion, String name, int osId, String osD
             return this;
         }
 
+        /**
+         * A saved state: the file {@code href} of {@code size} bytes, and per disk (in order) the
+         * SHA-256 of the contents the state refers to.
+         */
+        public Builder savedState(String href, long size, List<String> diskSha256) {
+            this.stateHref = href;
+            this.diskContents = List.copyOf(diskSha256);
+            extraFiles.add(new FileRef(href, size));
+            return this;
+        }
+
         public String name() {
             return name;
         }
@@ -229,7 +263,8 @@ public record OvfDescriptor(String ovfVersion, String name, int osId, String osD
             files.addAll(extraFiles);
             return new OvfDescriptor(ovfVersion, name, osId, osDescription, cpus, memoryMiB,
                     network, files, disks, cdrom,
-                    kernel == null ? null : new Boot(kernel, initrd, append));
+                    kernel == null ? null : new Boot(kernel, initrd, append),
+                    stateHref == null ? null : new SavedState(stateHref, diskContents));
         }
     }
 

@@ -161,9 +161,10 @@ final class OvfParser {
                 cdrom = new OvfDescriptor.Cdrom(cdImage(it, hrefById));
             }
         }
+        List<OvfDescriptor.Disk> disks = orderedDisks(items);
         return new OvfDescriptor(OVF2_NS.equals(ns) ? "2.0" : "1.0", name, osId, osDescription,
-                cpus, memoryMiB, network, List.copyOf(files.values()), orderedDisks(items),
-                cdrom, boot(vs, hrefById));
+                cpus, memoryMiB, network, List.copyOf(files.values()), disks,
+                cdrom, boot(vs, hrefById), state(vs, hrefById, disks));
     }
 
     private void readDisks(Element env, Map<String, String> hrefById) throws IOException {
@@ -300,6 +301,44 @@ final class OvfParser {
         List<Element> append = children(s, VMM_NS, "Append");
         return new OvfDescriptor.Boot(kernel, fileRef(s, "Initrd", hrefById),
                 append.isEmpty() ? null : append.get(0).getTextContent());
+    }
+
+    /** vmm:SavedStateSection: the state file and, per disk in the machine's order, its contents' SHA-256. */
+    private OvfDescriptor.SavedState state(Element vs, Map<String, String> hrefById,
+                                           List<OvfDescriptor.Disk> disks) throws IOException {
+        List<Element> l = children(vs, VMM_NS, "SavedStateSection");
+        if (l.isEmpty()) {
+            return null;
+        }
+        Element s = l.get(0);
+        String file = fileRef(s, "State", hrefById);
+        if (file == null) {
+            throw new IOException("OVF descriptor: vmm:SavedStateSection without a vmm:State");
+        }
+        Map<String, String> byDisk = new java.util.HashMap<>();
+        for (Element e : children(s, VMM_NS, "Disk")) {
+            String id = attr(e, "diskId");
+            String sha = e.getAttributeNS(VMM_NS, "contentSha256");
+            if (id == null || !sha.matches("[0-9a-f]{64}")) {
+                throw new IOException("OVF descriptor: vmm:SavedStateSection has a vmm:Disk without an"
+                        + " ovf:diskId or a SHA-256 (64 hex digits) in vmm:contentSha256");
+            }
+            byDisk.put(id, sha);
+        }
+        List<String> digests = new ArrayList<>();
+        for (OvfDescriptor.Disk d : disks) {
+            String sha = byDisk.remove(d.diskId());
+            if (sha == null) {
+                throw new IOException("OVF descriptor: vmm:SavedStateSection gives no content digest for"
+                        + " disk " + d.diskId());
+            }
+            digests.add(sha);
+        }
+        if (!byDisk.isEmpty()) {
+            throw new IOException("OVF descriptor: vmm:SavedStateSection names disk(s) " + byDisk.keySet()
+                    + " that the machine does not have");
+        }
+        return new OvfDescriptor.SavedState(file, digests);
     }
 
     private String fileRef(Element s, String local, Map<String, String> hrefById)

@@ -71,7 +71,7 @@ final class OvfWriter {
         env.setAttributeNS(XMLConstants.XMLNS_ATTRIBUTE_NS_URI, "xmlns:ovf", ns);
         env.setAttributeNS(XMLConstants.XMLNS_ATTRIBUTE_NS_URI, "xmlns:rasd", RASD_NS);
         env.setAttributeNS(XMLConstants.XMLNS_ATTRIBUTE_NS_URI, "xmlns:vssd", VSSD_NS);
-        if (d.boot() != null) {
+        if (d.boot() != null || d.state() != null) {
             env.setAttributeNS(XMLConstants.XMLNS_ATTRIBUTE_NS_URI, "xmlns:vmm", VMM_NS);
         }
         env.setAttributeNS(ns, "ovf:version", d.ovfVersion());
@@ -116,6 +116,9 @@ final class OvfWriter {
         hardware(vs);
         if (d.boot() != null) {
             boot(vs);
+        }
+        if (d.state() != null) {
+            state(vs);
         }
         return serialize(doc);
     }
@@ -200,6 +203,23 @@ final class OvfWriter {
         }
         if (b.append() != null) {
             text(el(s, VMM_NS, "vmm:Append"), b.append());
+        }
+    }
+
+    private void state(Element vs) throws IOException {
+        OvfDescriptor.SavedState st = d.state();
+        if (st.diskContents().size() != d.disks().size()) {
+            throw new IOException("OVF: the saved state names " + st.diskContents().size()
+                    + " disk digest(s) for " + d.disks().size() + " disk(s)");
+        }
+        Element s = el(vs, VMM_NS, "vmm:SavedStateSection");
+        s.setAttributeNS(ns, "ovf:required", "false");
+        text(ovf(s, "Info"), "Saved state of a suspended vmm VM: it resumes where it was");
+        el(s, VMM_NS, "vmm:State").setAttributeNS(ns, "ovf:fileRef", fileId(st.href()));
+        for (int i = 0; i < d.disks().size(); i++) {
+            Element e = el(s, VMM_NS, "vmm:Disk");
+            e.setAttributeNS(ns, "ovf:diskId", d.disks().get(i).diskId());
+            e.setAttributeNS(VMM_NS, "vmm:contentSha256", st.diskContents().get(i));
         }
     }
 

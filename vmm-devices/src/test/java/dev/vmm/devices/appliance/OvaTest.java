@@ -113,9 +113,105 @@ class OvaTest {
     @Test
     void ovfFollowsTheRules() throws Exception {
         Path ova = export();
-        byte[] tar = Files.readAllBytes(ova);
+        checkRules(ovfOf(Files.readAllBytes(ova)), 2);
+    }
+
+    private static byte[] ovfOf(byte[] tar) throws IOException {
         Ustar.Header h = Ustar.parse(java.util.Arrays.copyOf(tar, 512), 0, "t");
-        byte[] ovf = java.util.Arrays.copyOfRange(tar, 512, 512 + (int) h.size());
+        return java.util.Arrays.copyOfRange(tar, 512, 512 + (int) h.size());
+    }
+
+    /**
+     * A suspended VM's appliance (vmm:SavedStateSection, its state file in References and the
+     * manifest) follows the same rules; the extension is marked ovf:required="false" in vmm's own
+     * namespace, starts with its Info as every OVF section does, and references only files and
+     * disks the envelope declares.
+     */
+    @Test
+    void anOvfWithASavedStateFollowsTheRulesAndMarksItsExtensionOptional() throws Exception {
+        disk1 = disk(2 * 1024 * 1024 + 512, 1);
+        disk2 = disk(1024 * 1024, 2);
+        Path r1 = Files.write(dir.resolve("a.raw"), disk1);
+        Path r2 = Files.write(dir.resolve("b.raw"), disk2);
+        Path state = Files.write(dir.resolve("s.vmmsnap"), "VMMSNAP\0 a saved state".getBytes(StandardCharsets.US_ASCII));
+        List<String> digests = List.of("1".repeat(64), "2".repeat(64));
+        Path ova = dir.resolve("web.ova");
+        List<dev.vmm.devices.storage.BlockDevice> disks = List.of(
+                dev.vmm.devices.storage.RawImage.open(r1, dev.vmm.devices.storage.RawImage.Mode.READ_ONLY),
+                dev.vmm.devices.storage.RawImage.open(r2, dev.vmm.devices.storage.RawImage.Mode.READ_ONLY));
+        try {
+            Ova.write(OvfDescriptor.builder("web").cpus(2).memoryMiB(768)
+                    .os(OvfDescriptor.OS_LINUX_64, "Debian 12 64-bit").network("bridged")
+                    .savedState("web-state.vmmsnap", Files.size(state), digests),
+                    disks, java.util.Map.of("web-state.vmmsnap", state), ova, "sha256",
+                    dev.vmm.devices.storage.Progress.NONE);
+        } finally {
+            for (var d : disks) {
+                d.close();
+            }
+        }
+        byte[] tar = Files.readAllBytes(ova);
+        assertEquals(List.of("web.ovf", "web-disk1.vmdk", "web-disk2.vmdk", "web-state.vmmsnap", "web.mf"),
+                names(tar));
+        byte[] ovf = ovfOf(tar);
+        Document doc = checkRules(ovf, 3);
+
+        Element file3 = (Element) doc.getElementsByTagNameNS(OVF, "File").item(2);
+        assertEquals("web-state.vmmsnap", file3.getAttributeNS(OVF, "href"));
+        assertEquals(Long.toString(Files.size(state)), file3.getAttributeNS(OVF, "size"));
+        NodeList sections = doc.getElementsByTagNameNS(OvfDescriptor.VMM_NS, "SavedStateSection");
+        assertEquals(1, sections.getLength());
+        Element sec = (Element) sections.item(0);
+        assertEquals("urn:vmm:ovf:1", sec.getNamespaceURI());
+        assertEquals("VirtualSystem", sec.getParentNode().getLocalName());
+        assertEquals("false", sec.getAttributeNS(OVF, "required"), "other hypervisors may skip it");
+        Element info = firstElement(sec);
+        assertEquals(OVF, info.getNamespaceURI());
+        assertEquals("Info", info.getLocalName());
+        Element st = (Element) sec.getElementsByTagNameNS(OvfDescriptor.VMM_NS, "State").item(0);
+        assertEquals("file3", st.getAttributeNS(OVF, "fileRef"));
+        NodeList d = sec.getElementsByTagNameNS(OvfDescriptor.VMM_NS, "Disk");
+        assertEquals(2, d.getLength());
+        for (int i = 0; i < 2; i++) {
+            Element e = (Element) d.item(i);
+            assertEquals("vmdisk" + (i + 1), e.getAttributeNS(OVF, "diskId"));
+            assertEquals(digests.get(i), e.getAttributeNS(OvfDescriptor.VMM_NS, "contentSha256"));
+        }
+        String mf = new String(entry(tar, "web.mf"), StandardCharsets.US_ASCII);
+        assertTrue(mf.contains("SHA256(web-state.vmmsnap)= "), mf);
+
+        Ova.Imported imp = Ova.read(ova, dir.resolve("in"));
+        assertEquals(new OvfDescriptor.SavedState("web-state.vmmsnap", digests), imp.descriptor().state());
+        assertArrayEquals(Files.readAllBytes(state), Files.readAllBytes(imp.files().get("web-state.vmmsnap")));
+        assertEquals(imp.descriptor(), OvfDescriptor.parse(imp.descriptor().toXml()));
+    }
+
+    private static Element firstElement(Element parent) {
+        for (org.w3c.dom.Node n = parent.getFirstChild(); n != null; n = n.getNextSibling()) {
+            if (n instanceof Element e) {
+                return e;
+            }
+        }
+        throw new AssertionError("no child element in " + parent.getTagName());
+    }
+
+    /** The data of entry {@code name} of a tar. */
+    private static byte[] entry(byte[] tar, String name) throws IOException {
+        int pos = 0;
+        while (true) {
+            Ustar.Header hd = Ustar.parse(java.util.Arrays.copyOfRange(tar, pos, pos + 512), pos, "t");
+            if (hd == null) {
+                throw new AssertionError(name + " not in the archive");
+            }
+            if (hd.name().equals(name)) {
+                return java.util.Arrays.copyOfRange(tar, pos + 512, pos + 512 + (int) hd.size());
+            }
+            pos += 512 + (int) ((hd.size() + 511) / 512 * 512);
+        }
+    }
+
+    /** Checks the OVF rules of the appliance of {@link #export()} (whose References have {@code fileCount} files). */
+    private Document checkRules(byte[] ovf, int fileCount) throws Exception {
         DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
         f.setNamespaceAware(true);
         Document doc = f.newDocumentBuilder().parse(new ByteArrayInputStream(ovf));
@@ -124,7 +220,7 @@ class OvaTest {
         assertEquals(OVF, env.getNamespaceURI());
 
         NodeList files = doc.getElementsByTagNameNS(OVF, "File");
-        assertEquals(2, files.getLength());
+        assertEquals(fileCount, files.getLength());
         Element file1 = (Element) files.item(0);
         assertEquals("web-disk1.vmdk", file1.getAttributeNS(OVF, "href"));
         assertEquals("file1", file1.getAttributeNS(OVF, "id"));
@@ -183,6 +279,7 @@ class OvaTest {
             Files.write(ovfFile, ovf);
             run("xmllint", "--noout", ovfFile.toString());
         }
+        return doc;
     }
 
     private static String rasd(Element item, String local) {
