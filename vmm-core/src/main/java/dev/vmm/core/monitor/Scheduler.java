@@ -15,8 +15,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Fairness</b> (as CFS): every task has a virtual runtime that grows by the time it used
  * divided by its weight; a worker always picks the runnable task with the smallest one. A task that
- * wakes up is placed at the smallest virtual runtime among the runnable tasks, so sleeping earns no
- * burst. A spinning guest therefore gets its share and no more.
+ * wakes up, or is added, is placed at the smallest virtual runtime among the runnable tasks, so
+ * sleeping earns no burst. That minimum only grows (it is kept while no task is runnable), so a task
+ * added while the others sleep does not start behind them. A spinning guest therefore gets its share
+ * and no more.
  *
  * <p><b>Caps</b>: a task with a cap of {@code c} percent may use {@code c}% of one core per
  * accounting period; once it has, it is throttled until the next period. Overshoot of the last
@@ -63,6 +65,8 @@ public final class Scheduler implements AutoCloseable {
     private final List<Task> tasks = new ArrayList<>();
     private final List<Thread> workers = new ArrayList<>();
     private long virtualNow;
+    /** The smallest vruntime of the runnable tasks, as last seen: never decreases. */
+    private long minVruntime;
     private long seq;
     private boolean closed;
 
@@ -319,7 +323,10 @@ public final class Scheduler implements AutoCloseable {
                 min = Math.min(min, t.vruntime);
             }
         }
-        return min == Long.MAX_VALUE ? 0 : min;
+        if (min != Long.MAX_VALUE) {
+            minVruntime = Math.max(minVruntime, min);
+        }
+        return minVruntime;
     }
 
     private void makeRunnable(Task t) {
@@ -379,6 +386,7 @@ public final class Scheduler implements AutoCloseable {
         t.cpuNanos += used;
         t.instructions += r == null ? 0 : r.instructions();
         t.vruntime += Math.multiplyHigh(used, VSCALE) != 0 ? Long.MAX_VALUE / 4 : used * VSCALE / t.weight;
+        minVruntime();                  // the floor follows the running tasks
         t.periodUsed += used;
         if (failure != null) {
             log.error("{}: quantum failed, stopping it", t.name, failure);
