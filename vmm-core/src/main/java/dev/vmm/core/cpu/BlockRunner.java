@@ -114,6 +114,7 @@ final class BlockRunner {
             }
         }
         prev = b;
+        code.ran(b);
         int n = b.insns.length;
         if (budget >= n && compile) {
             CompiledBlock cb = b.compiled;

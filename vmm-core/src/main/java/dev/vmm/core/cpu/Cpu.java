@@ -640,6 +640,7 @@ public final class Cpu implements Persist<CpuState> {
     public Exit run(long budget) {
         long end = icount + budget;
         boolean useBlocks = execMode != EXEC_STEP;
+        code.maybeSweep(icount);
         while (icount < end) {
             if (shutdown) {
                 return Exit.SHUTDOWN;
