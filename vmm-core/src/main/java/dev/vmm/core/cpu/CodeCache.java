@@ -9,7 +9,7 @@ import dev.vmm.core.memory.PhysicalMemory;
  * execution and never cached.
  *
  * <p>The cache forgets code that stopped running: every {@link #SWEEP_INSTRUCTIONS} retired
- * instructions, {@link #sweep} drops the decoded instructions and blocks (compiled ones included) of
+ * instructions, or every {@link #SWEEP_NANOS} of host time for a guest that idles, {@link #sweep} drops the decoded instructions and blocks (compiled ones included) of
  * each page no block ran from since the sweep before, as if the guest had written to it. A booted
  * Linux decodes about 300,000 instructions on 1,500 pages (about 100 MiB of Java heap), most of
  * them run once while it booted; idle at its shell it runs code from a few dozen pages.
@@ -22,11 +22,17 @@ final class CodeCache {
     private final Block[][] blocks;
     /** Bumped whenever a page's decoded code is dropped: a running block stops when it changes. */
     int generation;
-    /** Instructions between two {@link #sweep}s. */
+    /** Instructions between two {@link #sweep}s at most. */
     static final long SWEEP_INSTRUCTIONS = 1L << 30;
+    /** Host time between two sweeps at most (an idle guest retires few instructions)... */
+    static final long SWEEP_NANOS = 60_000_000_000L;
+    /** ...but at least this many instructions apart. */
+    static final long SWEEP_MIN_INSTRUCTIONS = 1L << 24;
     /** Per physical page: 1 if a block ran from it since the last sweep. */
     private final byte[] ran;
-    private long nextSweep = SWEEP_INSTRUCTIONS;
+    private long lastSweep;
+    private java.util.function.LongSupplier hostNanos = System::nanoTime;
+    private long lastSweepNanos = hostNanos.getAsLong();
     private final Insn scratch = new Insn();
     // The page of the last fetch: its linear page, the translation it was made under (TLB epoch,
     // paging on/off, user/supervisor), and its physical page's decoded instructions.
@@ -70,14 +76,25 @@ final class CodeCache {
 
     /**
      * Called between instructions with the instruction count: once {@link #SWEEP_INSTRUCTIONS} have
-     * retired since the last sweep, drops the code of every page no block ran from meanwhile.
-     * Guest-invisible: dropped code is decoded again when it runs.
+     * retired since the last sweep, or {@link #SWEEP_NANOS} of host time have passed and at least
+     * {@link #SWEEP_MIN_INSTRUCTIONS} retired, drops the code of every page no block ran from
+     * meanwhile. Guest-invisible (dropped code is decoded again when it runs), so deterministic runs
+     * stay deterministic whatever the host's clock does.
      */
     void maybeSweep(long icount) {
-        if (icount >= nextSweep) {
-            nextSweep = icount + SWEEP_INSTRUCTIONS;
+        long since = icount - lastSweep;
+        if (since >= SWEEP_INSTRUCTIONS
+                || since >= SWEEP_MIN_INSTRUCTIONS && hostNanos.getAsLong() - lastSweepNanos >= SWEEP_NANOS) {
+            lastSweep = icount;
+            lastSweepNanos = hostNanos.getAsLong();
             sweep();
         }
+    }
+
+    /** Replaces the host clock of the time-based sweep, starting its interval now (for tests). */
+    void hostClock(java.util.function.LongSupplier nanos) {
+        hostNanos = nanos;
+        lastSweepNanos = nanos.getAsLong();
     }
 
     /** Drops the code of the pages no block ran from since the last sweep. */

@@ -52,6 +52,26 @@ class CodeCacheSweepTest {
     }
 
     @Test
+    void anIdleGuestIsSweptByHostTimeOnceEnoughInstructionsRetired() {
+        try (CpuFixture f = fixture(Cpu.EXEC_BLOCKS)) {
+            long[] now = {0};
+            f.cpu.code.hostClock(() -> now[0]);
+            f.run(1000);
+            now[0] = CodeCache.SWEEP_NANOS;
+            f.cpu.code.maybeSweep(CodeCache.SWEEP_MIN_INSTRUCTIONS - 1);
+            assertEquals(2, cachedPages(f).size(), "too few instructions since the last sweep");
+            f.cpu.code.maybeSweep(CodeCache.SWEEP_MIN_INSTRUCTIONS);   // clears both marks
+            f.run(1000);
+            now[0] += CodeCache.SWEEP_NANOS - 1;
+            f.cpu.code.maybeSweep(3 * CodeCache.SWEEP_MIN_INSTRUCTIONS);
+            assertEquals(2, cachedPages(f).size(), "too little time since the last sweep");
+            now[0] += 1;
+            f.cpu.code.maybeSweep(3 * CodeCache.SWEEP_MIN_INSTRUCTIONS);
+            assertEquals(Set.of(LOOP >>> 12), cachedPages(f));
+        }
+    }
+
+    @Test
     void theSweepRunsOnceEverySweepInterval() {
         try (CpuFixture f = fixture(Cpu.EXEC_BLOCKS)) {
             f.run(1000);
