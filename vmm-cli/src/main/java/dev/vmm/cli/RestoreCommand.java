@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -57,9 +58,10 @@ public final class RestoreCommand implements Callable<Integer> {
             description = "COM1: the terminal (Ctrl-A x quits), nothing, or a file (default: ${DEFAULT-VALUE}).")
     private String serial;
 
-    @Option(names = "--disk-mode", paramLabel = "cow|rw", defaultValue = "cow",
+    @Option(names = "--disk-mode", paramLabel = "cow|rw|ro",
             description = "Where the restored VM's disk writes go: cow keeps them in memory, rw in a new qcow2 "
-                    + "overlay beside the snapshot; the frozen images stay unchanged (default: ${DEFAULT-VALUE}).")
+                    + "overlay beside the snapshot, ro refuses them; the frozen images stay unchanged (default: the "
+                    + "mode the saved VM had; cow for a snapshot that does not say).")
     private String diskMode;
 
     @Option(names = "--stop-at", paramLabel = "N", description = "Stop cleanly (status 0) at instruction N, counted "
@@ -86,14 +88,14 @@ public final class RestoreCommand implements Callable<Integer> {
     }
 
     private int run(PrintWriter err, List<AutoCloseable> resources) throws RunCommand.BadInput {
-        boolean rw = switch (diskMode.toLowerCase(Locale.ROOT)) {
-            case "cow" -> false;
-            case "rw" -> true;
-            default -> throw new RunCommand.BadInput("--disk-mode must be cow or rw, not '" + diskMode + "'");
-        };
+        String override = diskMode == null ? null : diskMode.toLowerCase(Locale.ROOT);
+        if (override != null && !List.of("cow", "rw", "ro").contains(override)) {
+            throw new RunCommand.BadInput("--disk-mode must be cow, rw or ro, not '" + diskMode + "'");
+        }
         long t0 = System.nanoTime();
         VmSnapshots.Loaded loaded = VmSnapshots.load(file);
         BoardSession session = BoardSession.of(serial, stopAt, saveAt, ramHash, screenshot);
+        BootSetup reboot = kernelReboot(loaded);
 
         List<VmSnapshots.Drive> drives = new ArrayList<>();
         for (VmSnapshots.Medium m : loaded.recipe().media()) {
@@ -106,14 +108,18 @@ public final class RestoreCommand implements Callable<Integer> {
                     isos.add(iso);
                     continue;
                 }
-                BlockDevice dev;
-                if (rw) {
-                    Path overlay = freeOverlay(m);
-                    dev = Qcow2Overlay.create(DiskImages.open(top, null, RawImage.Mode.READ_ONLY), overlay);
-                    err.println("vmm restore: disk writes go to " + overlay);
-                } else {
-                    dev = DiskImages.open(top, null, RawImage.Mode.COPY_ON_WRITE);
-                }
+                String mode = override != null ? override : m.mode().isEmpty() ? "cow" : m.mode();
+                BlockDevice dev = switch (mode) {
+                    case "rw" -> {
+                        Path overlay = freeOverlay(m);
+                        BlockDevice d = Qcow2Overlay.create(DiskImages.open(top, null, RawImage.Mode.READ_ONLY),
+                                overlay);
+                        err.println("vmm restore: disk writes go to " + overlay);
+                        yield d;
+                    }
+                    case "ro" -> DiskImages.open(top, null, RawImage.Mode.READ_ONLY);
+                    default -> DiskImages.open(top, null, RawImage.Mode.COPY_ON_WRITE);
+                };
                 SwappableDisk disk = new SwappableDisk(dev, m.name());
                 resources.add(disk);
                 drives.add(new VmSnapshots.Drive(m.channel(), m.unit(), disk, null));
@@ -122,8 +128,8 @@ public final class RestoreCommand implements Callable<Integer> {
             }
         }
         VmSnapshots.Recipe recipe = loaded.recipe();
-        VmSnapshots saver = new VmSnapshots(recipe.boot(), recipe.bootOrder(), drives);
-        Restored machine = new Restored(loaded, drives, saver, t0);
+        VmSnapshots saver = new VmSnapshots(recipe.boot(), recipe.bootOrder(), drives, recipe.kernel());
+        Restored machine = new Restored(loaded, drives, saver, reboot, t0);
         machine.com1 = session.serialBackend(resources, machine);
         session.startVga(resources);
         if (loaded.shape().debugConsole()) {
@@ -139,6 +145,29 @@ public final class RestoreCommand implements Callable<Integer> {
 
     private final List<IsoImage> isos = new ArrayList<>();
 
+    /**
+     * How a guest reset reboots a VM booted from a kernel file: the files the snapshot names (checked by
+     * the load), read and parsed now, so that a problem is refused before anything runs. Null for a
+     * BIOS boot, or a snapshot that does not name its kernel.
+     */
+    private BootSetup kernelReboot(VmSnapshots.Loaded loaded) throws RunCommand.BadInput {
+        VmSnapshots.KernelBoot k = loaded.recipe().kernel();
+        if (k == null) {
+            return null;
+        }
+        List<Path> named = VmSnapshots.initrdFiles(k.initrd());
+        List<Path> stored = k.initrdFiles().stream().map(f -> Path.of(f.path())).toList();
+        if (!named.equals(stored)) {
+            throw new RunCommand.BadInput(file + ": the --initrd files of the snapshot (" + k.initrd() + ") are named "
+                    + "relative to another directory: run vmm restore where vmm run was started");
+        }
+        try {
+            return BootSetup.kernel(loaded.shape().memoryBytes(), Path.of(k.kernel().path()), k.initrd(), k.append());
+        } catch (RunCommand.BadInput e) {
+            throw new RunCommand.BadInput(file + ": " + e.getMessage());
+        }
+    }
+
     private Path freeOverlay(VmSnapshots.Medium m) {
         String base = file.toAbsolutePath() + ".ide" + m.channel() + "-" + m.unit() + ".restored";
         Path p = Path.of(base + ".qcow2");
@@ -148,28 +177,34 @@ public final class RestoreCommand implements Callable<Integer> {
         return p;
     }
 
-    /** The machine of a snapshot: restored first; a guest reset reboots it through the built-in BIOS if it had it. */
+    /**
+     * The machine of a snapshot: restored first; a guest reset reboots it as {@code vmm run} would, through
+     * the built-in BIOS or the kernel files the snapshot names.
+     */
     private final class Restored implements BoardSession.Machine {
         private final VmSnapshots.Loaded loaded;
         private final List<VmSnapshots.Drive> drives;
         private final VmSnapshots saver;
+        private final BootSetup reboot;
         private final long started;
         private SerialBackend com1;
         private OutputStream debug;
 
-        Restored(VmSnapshots.Loaded loaded, List<VmSnapshots.Drive> drives, VmSnapshots saver, long started) {
+        Restored(VmSnapshots.Loaded loaded, List<VmSnapshots.Drive> drives, VmSnapshots saver, BootSetup reboot,
+                 long started) {
             this.loaded = loaded;
             this.drives = drives;
             this.saver = saver;
+            this.reboot = reboot;
             this.started = started;
         }
 
         @Override
         public PcBoard board(boolean first, PrintWriter err) throws RunCommand.BadInput {
             VmSnapshots.Boot boot = loaded.recipe().boot();
-            if (!first && boot == VmSnapshots.Boot.KERNEL) {
-                err.println("vmm restore: the guest reset; a VM booted from a kernel file does not reboot after a "
-                        + "restore (run it again with vmm run)");
+            if (!first && boot == VmSnapshots.Boot.KERNEL && reboot == null) {
+                err.println("vmm restore: the guest reset; the snapshot does not name the kernel the VM booted from, "
+                        + "so it cannot reboot (run it again with vmm run)");
                 return null;
             }
             BoardSnapshot.Shape shape = loaded.shape();
@@ -190,10 +225,14 @@ public final class RestoreCommand implements Callable<Integer> {
                     case BIOS -> Bios.attach(board, loaded.recipe().bootOrder().isEmpty() ? Bios.DEFAULT_ORDER
                             : Bios.BootDevice.parseOrder(loaded.recipe().bootOrder()));
                     case EXTERNAL_BIOS -> VgaBios.attach(board);
-                    case KERNEL -> { }
+                    case KERNEL -> {
+                        if (!first) {
+                            reboot.install(board);          // the kernel, its tables and command line, as vmm run
+                        }
+                    }
                 }
                 if (first) {
-                    BoardSnapshot.restore(board, loaded.snapshot());
+                    BoardSnapshot.restore(board, loaded.snapshot(), Set.of(VmSnapshots.MACHINE));
                     err.printf(Locale.ROOT, "vmm: restored %s at instruction %d (%d ms)%n", file,
                             board.cpu().instructionCount(), (System.nanoTime() - started) / 1_000_000);
                     err.flush();

@@ -1,6 +1,7 @@
 package dev.vmm.cli;
 
 import dev.vmm.core.snapshot.RecordCodec;
+import dev.vmm.core.snapshot.SectionInput;
 import dev.vmm.core.snapshot.Snapshot;
 import dev.vmm.core.snapshot.SnapshotFormatException;
 import dev.vmm.core.snapshot.SnapshotReader;
@@ -9,6 +10,8 @@ import dev.vmm.devices.board.BoardSnapshot;
 import dev.vmm.devices.board.PcBoard;
 import dev.vmm.devices.storage.SnapshotDisks;
 import dev.vmm.devices.storage.SwappableDisk;
+import dev.vmm.firmware.bios.Bios;
+import dev.vmm.firmware.bios.VgaBios;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -29,22 +32,29 @@ import java.util.Set;
 public final class VmSnapshots {
     /** The section naming the boot path and the frozen media. */
     static final String MACHINE = "machine";
-    static final int MACHINE_VERSION = 1;
+    /** 2: the disk modes and the kernel files of a direct boot (version 1 is still read). */
+    static final int MACHINE_VERSION = 2;
 
     /** How the saved VM booted: what a restore installs besides the board (the BIOS ROM and its services). */
     public enum Boot { KERNEL, BIOS, EXTERNAL_BIOS }
 
     /**
-     * The {@code machine} section.
+     * The {@code machine} section (version 2).
      *
      * @param boot      how the VM booted
      * @param bootOrder the built-in BIOS's boot order ("cd": the disk, then the CD)
      * @param media     the drives' frozen media
+     * @param kernel    the files of a direct kernel boot, which a guest reset after a restore boots again;
+     *                  null for a BIOS boot (or a kernel VM saved by a caller that did not name them)
      */
-    record Recipe(Boot boot, String bootOrder, List<Medium> media) {
+    record Recipe(Boot boot, String bootOrder, List<Medium> media, KernelBoot kernel) {
         Recipe {
             media = List.copyOf(media);
         }
+    }
+
+    /** The {@code machine} section as version 1 wrote it (no disk modes, no kernel files). */
+    record RecipeV1(Boot boot, String bootOrder, List<Medium> media) {
     }
 
     /**
@@ -55,10 +65,45 @@ public final class VmSnapshots {
      * @param cdrom   an ATAPI CD (else an ATA disk)
      * @param name    the disk's name when the VM started (its serial number derives from it)
      * @param chain   the frozen image, then its backing files, with sizes and SHA-256
+     * @param mode    where the guest's writes went: "cow", "rw" or "ro" ("" in version 1: restored as cow)
      */
-    record Medium(int channel, int unit, boolean cdrom, String name, List<SnapshotDisks.ImageFile> chain) {
+    record Medium(int channel, int unit, boolean cdrom, String name, List<SnapshotDisks.ImageFile> chain,
+                  String mode) {
         Medium {
             chain = List.copyOf(chain);
+        }
+    }
+
+    /**
+     * A direct kernel boot as {@code vmm run --kernel} was given it.
+     *
+     * @param kernel the bzImage or multiboot kernel
+     * @param initrd the {@code --initrd} option (a file, or multiboot modules "FILE [ARGS],FILE..."), or null
+     * @param append the kernel command line, or null
+     */
+    public record Kernel(Path kernel, String initrd, String append) {
+    }
+
+    /**
+     * The stored form of a {@link Kernel}: its files by absolute path, size and SHA-256.
+     *
+     * @param kernel      the kernel file
+     * @param initrd      the {@code --initrd} option as given (null: none)
+     * @param initrdFiles the files it names
+     * @param append      the command line (null: none)
+     */
+    record KernelBoot(SnapshotDisks.ImageFile kernel, String initrd, List<SnapshotDisks.ImageFile> initrdFiles,
+                      String append) {
+        KernelBoot {
+            initrdFiles = List.copyOf(initrdFiles);
+        }
+
+        /** Every file, the kernel first. */
+        List<SnapshotDisks.ImageFile> files() {
+            List<SnapshotDisks.ImageFile> all = new ArrayList<>();
+            all.add(kernel);
+            all.addAll(initrdFiles);
+            return all;
         }
     }
 
@@ -69,6 +114,9 @@ public final class VmSnapshots {
     private final Boot boot;
     private final String bootOrder;
     private final List<Drive> drives;
+    private final Kernel kernel;
+    /** {@link #kernel}'s files, described at the first save (or known from the snapshot restored). */
+    private KernelBoot kernelFiles;
 
     /**
      * @param boot      how the VM boots
@@ -76,9 +124,61 @@ public final class VmSnapshots {
      * @param drives    the drives, whose disks a save freezes
      */
     public VmSnapshots(Boot boot, String bootOrder, List<Drive> drives) {
+        this(boot, bootOrder, drives, (Kernel) null);
+    }
+
+    /**
+     * @param boot      how the VM boots
+     * @param bootOrder the built-in BIOS's boot order ("" for its default)
+     * @param drives    the drives, whose disks a save freezes
+     * @param kernel    with {@link Boot#KERNEL}: the kernel's files, which the snapshot names (path, size,
+     *                  SHA-256) so that a guest reset after a restore boots them again; null: such a VM
+     *                  ends at a reset after a restore
+     */
+    public VmSnapshots(Boot boot, String bootOrder, List<Drive> drives, Kernel kernel) {
         this.boot = boot;
         this.bootOrder = bootOrder;
         this.drives = List.copyOf(drives);
+        this.kernel = kernel;
+    }
+
+    /** A restored VM's saver: its kernel files as the snapshot named them (checked at the load). */
+    VmSnapshots(Boot boot, String bootOrder, List<Drive> drives, KernelBoot kernelFiles) {
+        this(boot, bootOrder, drives, (Kernel) null);
+        this.kernelFiles = kernelFiles;
+    }
+
+    /**
+     * The files an {@code --initrd} option names, absolute: the option itself if it is a file (a
+     * bzImage's initrd), else the file of each multiboot module entry ("FILE [ARGS],FILE...").
+     */
+    static List<Path> initrdFiles(String option) {
+        if (option == null) {
+            return List.of();
+        }
+        if (Files.isRegularFile(Path.of(option))) {
+            return List.of(Path.of(option).toAbsolutePath());
+        }
+        List<Path> out = new ArrayList<>();
+        for (String entry : option.split(",")) {
+            String e = entry.strip();
+            if (!e.isEmpty()) {
+                out.add(Path.of(e.split("\\s+", 2)[0]).toAbsolutePath());
+            }
+        }
+        return out;
+    }
+
+    private synchronized KernelBoot kernelFiles() throws IOException {
+        if (kernelFiles == null && kernel != null) {
+            List<SnapshotDisks.ImageFile> initrd = new ArrayList<>();
+            for (Path p : initrdFiles(kernel.initrd())) {
+                initrd.add(SnapshotDisks.describeFile(p));
+            }
+            kernelFiles = new KernelBoot(SnapshotDisks.describeFile(kernel.kernel().toAbsolutePath()),
+                    kernel.initrd(), initrd, kernel.append());
+        }
+        return kernelFiles;
     }
 
     /**
@@ -102,9 +202,10 @@ public final class VmSnapshots {
             for (Drive d : drives) {
                 if (d.disk() == null) {
                     media.add(new Medium(d.channel(), d.unit(), true, d.cdImage().getFileName().toString(),
-                            SnapshotDisks.describe(d.cdImage())));
+                            SnapshotDisks.describe(d.cdImage()), "ro"));
                     continue;
                 }
+                String mode = SnapshotDisks.mode(d.disk());
                 String slot = ".ide" + d.channel() + "-" + d.unit();
                 Path delta = free(target, slot, ".qcow2");
                 Path after = free(target, slot, ".after.qcow2");
@@ -116,9 +217,10 @@ public final class VmSnapshots {
                 if (d.disk().current() != before) {
                     notes.add("disk writes now go to " + after);
                 }
-                media.add(new Medium(d.channel(), d.unit(), false, d.disk().name(), SnapshotDisks.describe(frozen)));
+                media.add(new Medium(d.channel(), d.unit(), false, d.disk().name(), SnapshotDisks.describe(frozen),
+                        mode));
             }
-            Recipe recipe = new Recipe(boot, bootOrder, media);
+            Recipe recipe = new Recipe(boot, bootOrder, media, boot == Boot.KERNEL ? kernelFiles() : null);
             SnapshotWriter w = new SnapshotWriter("vmm " + VersionProvider.version() + ", " + Instant.now());
             BoardSnapshot.addSections(w, board);
             w.section(MACHINE, MACHINE_VERSION, false, out -> RecordCodec.write(out, recipe));
@@ -160,7 +262,37 @@ public final class VmSnapshots {
     static Set<String> sections() {
         Set<String> s = new HashSet<>(BoardSnapshot.sectionNames());
         s.add(MACHINE);
+        s.add(Bios.SECTION);
+        s.add(VgaBios.SECTION);
         return s;
+    }
+
+    /** The {@code machine} section, of any version this vmm reads. */
+    private static Recipe recipe(SectionInput in) throws SnapshotFormatException {
+        if (in.version() > MACHINE_VERSION) {
+            throw new SnapshotFormatException("section '" + MACHINE + "' has version " + in.version()
+                    + ", this vmm reads up to " + MACHINE_VERSION);
+        }
+        Recipe r;
+        if (in.version() == 1) {
+            RecipeV1 v1 = RecordCodec.read(in, RecipeV1.class);
+            r = new Recipe(v1.boot(), v1.bootOrder(), v1.media(), null);
+        } else {
+            r = RecordCodec.read(in, Recipe.class);
+        }
+        if (r.boot() == null || r.bootOrder() == null) {
+            throw new SnapshotFormatException("section '" + MACHINE + "': no boot path");
+        }
+        for (Medium m : r.media()) {
+            String mode = m.mode();
+            if (mode == null || !(mode.isEmpty() || mode.equals("cow") || mode.equals("rw") || mode.equals("ro"))) {
+                throw new SnapshotFormatException("section '" + MACHINE + "': unknown disk mode '" + mode + "'");
+            }
+        }
+        if (r.kernel() != null && (r.kernel().kernel() == null || r.boot() != Boot.KERNEL)) {
+            throw new SnapshotFormatException("section '" + MACHINE + "': kernel files without a kernel boot");
+        }
+        return r;
     }
 
     /**
@@ -175,12 +307,7 @@ public final class VmSnapshots {
         try {
             Snapshot s = SnapshotReader.read(file, sections());
             BoardSnapshot.Shape shape = BoardSnapshot.shape(s);
-            var in = s.require(MACHINE);
-            if (in.version() > MACHINE_VERSION) {
-                throw new SnapshotFormatException("section '" + MACHINE + "' has version " + in.version()
-                        + ", this vmm reads up to " + MACHINE_VERSION);
-            }
-            Recipe recipe = RecordCodec.read(in, Recipe.class);
+            Recipe recipe = recipe(s.require(MACHINE));
             for (Medium m : recipe.media()) {
                 if (m.chain().isEmpty()) {
                     throw new SnapshotFormatException("the medium of IDE " + m.channel() + ":" + m.unit()
@@ -189,6 +316,12 @@ public final class VmSnapshots {
                 String problem = SnapshotDisks.check(m.chain());
                 if (problem != null) {
                     throw new RunCommand.BadInput(file + ": " + problem);
+                }
+            }
+            if (recipe.kernel() != null) {
+                String problem = SnapshotDisks.check(recipe.kernel().files(), "kernel file");
+                if (problem != null) {
+                    throw new RunCommand.BadInput(file + ": " + problem + " (a guest reset boots it again)");
                 }
             }
             return new Loaded(s, shape, recipe);

@@ -264,6 +264,10 @@ public final class BoardSnapshot {
             Record state = p.save().get();
             w.section(p.name(), VERSION, false, out -> RecordCodec.write(out, state));
         }
+        for (SnapshotParts.Part<?> p : b.snapshotParts().all()) {
+            Record state = p.persist().save();
+            w.section(p.name(), p.version(), p.optional(), out -> RecordCodec.write(out, state));
+        }
     }
 
     /** The board shape stored in {@code s} (to build the board a restore goes into). */
@@ -278,6 +282,17 @@ public final class BoardSnapshot {
      * then unusable and must be closed).
      */
     public static void restore(PcBoard b, Snapshot s) throws SnapshotFormatException {
+        restore(b, s, Set.of());
+    }
+
+    /**
+     * Restores {@code s} into {@code b} as {@link #restore(PcBoard, Snapshot)} does, and also the
+     * board's {@linkplain PcBoard#snapshotParts() registered parts}: each from its section, or left as
+     * built when the file lacks it (written before the part existed). A section that is neither the
+     * board's, nor a registered part's, nor one of {@code others} (sections the caller reads itself) is
+     * refused: the snapshot holds state this machine would drop.
+     */
+    public static void restore(PcBoard b, Snapshot s, Set<String> others) throws SnapshotFormatException {
         String diff = Shape.of(b.config()).difference(shape(s));
         if (diff != null) {
             throw new SnapshotFormatException("the snapshot's machine differs from the one built for it: " + diff);
@@ -291,10 +306,23 @@ public final class BoardSnapshot {
             states.put(p, read(s.require(p.name()), p.type()));
             expected.add(p.name());
         }
+        Map<SnapshotParts.Part<?>, Record> extra = new LinkedHashMap<>();
+        for (SnapshotParts.Part<?> p : b.snapshotParts().all()) {
+            expected.add(p.name());
+            var sec = s.find(p.name());
+            if (sec.isPresent()) {
+                SectionInput in = sec.get().input();
+                if (in.version() > p.version()) {
+                    throw new SnapshotFormatException("section '" + p.name() + "' has version " + in.version()
+                            + ", this vmm reads up to " + p.version());
+                }
+                extra.put(p, RecordCodec.read(in, p.type()));
+            }
+        }
         for (Snapshot.Section sec : s.sections()) {
-            if (sectionNames().contains(sec.name()) && !expected.contains(sec.name())) {
-                throw new SnapshotFormatException("the snapshot has a '" + sec.name()
-                        + "' section for a device this machine lacks");
+            if (!expected.contains(sec.name()) && !others.contains(sec.name())) {
+                throw new SnapshotFormatException("the snapshot has a '" + sec.name() + "' section for "
+                        + (sectionNames().contains(sec.name()) ? "a device" : "a part") + " this machine lacks");
             }
         }
         RamSection.read(s.require(RamSection.NAME), b.memory().ram());
@@ -303,10 +331,17 @@ public final class BoardSnapshot {
         for (Map.Entry<Part<?>, Record> e : states.entrySet()) {
             apply(e.getKey().name(), () -> restorePart(e.getKey(), e.getValue()));
         }
+        for (Map.Entry<SnapshotParts.Part<?>, Record> e : extra.entrySet()) {
+            apply(e.getKey().name(), () -> restoreExtra(e.getKey(), e.getValue()));
+        }
     }
 
     private static <S extends Record> void restorePart(Part<S> p, Record state) {
         p.restore().accept(p.type().cast(state));
+    }
+
+    private static <S extends Record> void restoreExtra(SnapshotParts.Part<S> p, Record state) {
+        p.persist().restore(p.type().cast(state));
     }
 
     private static void apply(String section, Runnable r) throws SnapshotFormatException {

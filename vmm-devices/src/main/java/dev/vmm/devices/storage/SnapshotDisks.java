@@ -61,6 +61,24 @@ public final class SnapshotDisks {
         return file.toAbsolutePath();
     }
 
+    /**
+     * Where the guest's writes to {@code disk} go now: {@code "cow"} (held in memory), {@code "ro"}
+     * (refused) or {@code "rw"} (written to the image or its overlay file).
+     */
+    public static String mode(SwappableDisk disk) {
+        BlockDevice current = disk.current();
+        if (current instanceof CopyOnWriteDisk || current instanceof RawImage r && r.overlay().isPresent()) {
+            return "cow";
+        }
+        return current.readOnly() ? "ro" : "rw";
+    }
+
+    /** One file (not a disk image's chain) by absolute path, size and SHA-256. */
+    public static ImageFile describeFile(Path file) throws IOException {
+        Path p = file.toAbsolutePath();
+        return new ImageFile(p.toString(), Files.size(p), sha256(p));
+    }
+
     /** The chain of {@code top}: the image and its backing files, each with its size and SHA-256. */
     public static List<ImageFile> describe(Path top) throws IOException {
         List<ImageFile> chain = new ArrayList<>();
@@ -89,18 +107,26 @@ public final class SnapshotDisks {
      * one line (naming the file), or null.
      */
     public static String check(List<ImageFile> chain) throws IOException {
-        for (ImageFile f : chain) {
+        return check(chain, "disk image");
+    }
+
+    /**
+     * Checks that every file of {@code files} is still there and unchanged; returns the problem as
+     * one line naming the file as {@code what} ("disk image", "kernel file"), or null.
+     */
+    public static String check(List<ImageFile> files, String what) throws IOException {
+        for (ImageFile f : files) {
             Path p = Path.of(f.path());
             if (!Files.isRegularFile(p)) {
-                return "disk image " + p + " is missing" + (Files.exists(p) ? " (not a regular file)" : "");
+                return what + " " + p + " is missing" + (Files.exists(p) ? " (not a regular file)" : "");
             }
             long size = Files.size(p);
             if (size != f.size()) {
-                return "disk image " + p + " changed since the snapshot (" + size + " bytes, the snapshot says "
+                return what + " " + p + " changed since the snapshot (" + size + " bytes, the snapshot says "
                         + f.size() + ")";
             }
             if (!sha256(p).equals(f.sha256())) {
-                return "disk image " + p + " changed since the snapshot (its SHA-256 differs)";
+                return what + " " + p + " changed since the snapshot (its SHA-256 differs)";
             }
         }
         return null;
