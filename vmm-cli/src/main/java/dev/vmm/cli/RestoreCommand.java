@@ -11,6 +11,7 @@ import dev.vmm.devices.serial.SerialBackend;
 import dev.vmm.devices.storage.BlockDevice;
 import dev.vmm.devices.storage.IsoImage;
 import dev.vmm.devices.storage.RawImage;
+import dev.vmm.devices.storage.SnapshotDisks;
 import dev.vmm.devices.storage.SwappableDisk;
 import dev.vmm.devices.storage.formats.DiskImages;
 import dev.vmm.devices.storage.qcow2.Qcow2Overlay;
@@ -26,6 +27,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -47,6 +50,7 @@ import picocli.CommandLine.Spec;
                 "Example: vmm restore vm.vmmsnap --serial stdio"},
         sortOptions = false)
 public final class RestoreCommand implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(RestoreCommand.class);
 
     @Spec
     private CommandSpec spec;
@@ -93,9 +97,11 @@ public final class RestoreCommand implements Callable<Integer> {
             throw new RunCommand.BadInput("--disk-mode must be cow, rw or ro, not '" + diskMode + "'");
         }
         long t0 = System.nanoTime();
-        VmSnapshots.Loaded loaded = VmSnapshots.load(file);
+        warmUp();
+        VmSnapshots.Loaded loaded = VmSnapshots.open(file);
+        log.debug("restore: file read and checked in {} ms", (System.nanoTime() - t0) / 1_000_000);
         BoardSession session = BoardSession.of(serial, stopAt, saveAt, ramHash, screenshot);
-        BootSetup reboot = kernelReboot(loaded);
+        checkKernelPaths(loaded);
 
         List<VmSnapshots.Drive> drives = new ArrayList<>();
         for (VmSnapshots.Medium m : loaded.recipe().media()) {
@@ -111,6 +117,7 @@ public final class RestoreCommand implements Callable<Integer> {
                 String mode = override != null ? override : m.mode().isEmpty() ? "cow" : m.mode();
                 BlockDevice dev = switch (mode) {
                     case "rw" -> {
+                        loaded.checkFiles(file);            // nothing is written before the files are checked
                         Path overlay = freeOverlay(m);
                         BlockDevice d = Qcow2Overlay.create(DiskImages.open(top, null, RawImage.Mode.READ_ONLY),
                                 overlay);
@@ -124,12 +131,14 @@ public final class RestoreCommand implements Callable<Integer> {
                 resources.add(disk);
                 drives.add(new VmSnapshots.Drive(m.channel(), m.unit(), disk, null));
             } catch (IOException e) {
+                loaded.checkFiles(file);    // a missing or changed image: the snapshot's own message
                 throw new RunCommand.BadInput(file + ": " + e.getMessage());
             }
         }
         VmSnapshots.Recipe recipe = loaded.recipe();
         VmSnapshots saver = new VmSnapshots(recipe.boot(), recipe.bootOrder(), drives, recipe.kernel());
-        Restored machine = new Restored(loaded, drives, saver, reboot, t0);
+        Restored machine = new Restored(loaded, drives, saver, t0);
+        loaded.checkFiles(file);            // before the console's and debug port's files are created
         machine.com1 = session.serialBackend(resources, machine);
         session.startVga(resources);
         if (loaded.shape().debugConsole()) {
@@ -146,14 +155,30 @@ public final class RestoreCommand implements Callable<Integer> {
     private final List<IsoImage> isos = new ArrayList<>();
 
     /**
-     * How a guest reset reboots a VM booted from a kernel file: the files the snapshot names (checked by
-     * the load), read and parsed now, so that a problem is refused before anything runs. Null for a
-     * BIOS boot, or a snapshot that does not name its kernel.
+     * Builds a throwaway 2 MiB board with the BIOS on another thread while this one reads the snapshot: in
+     * a fresh JVM, loading and initializing the classes of the CPU (its opcode tables), the devices and
+     * the firmware, and the first use of the record encoding and of zstd ({@link BoardSnapshot#warmUp}),
+     * are a good part of a restore, and they do not depend on the file.
      */
-    private BootSetup kernelReboot(VmSnapshots.Loaded loaded) throws RunCommand.BadInput {
+    private static void warmUp() {
+        Thread.ofPlatform().daemon().name("restore-warm-up").start(() -> {
+            try (PcBoard b = BoardConfig.builder().memory(2 << 20).build()) {
+                Bios.attach(b);
+                BoardSnapshot.warmUp(b);
+            } catch (RuntimeException e) {
+                log.debug("warm-up board: {}", e.toString());
+            }
+        });
+    }
+
+    /**
+     * Refuses a snapshot whose {@code --initrd} option names its files relative to another directory than
+     * this one (the option is passed on as given, so it must name the same files here).
+     */
+    private void checkKernelPaths(VmSnapshots.Loaded loaded) throws RunCommand.BadInput {
         VmSnapshots.KernelBoot k = loaded.recipe().kernel();
         if (k == null) {
-            return null;
+            return;
         }
         List<Path> named = VmSnapshots.initrdFiles(k.initrd());
         List<Path> stored = k.initrdFiles().stream().map(f -> Path.of(f.path())).toList();
@@ -161,11 +186,24 @@ public final class RestoreCommand implements Callable<Integer> {
             throw new RunCommand.BadInput(file + ": the --initrd files of the snapshot (" + k.initrd() + ") are named "
                     + "relative to another directory: run vmm restore where vmm run was started");
         }
+    }
+
+    /**
+     * How a guest reset reboots a VM booted from a kernel file: the files the snapshot names, checked again
+     * (they may have changed since the restore began) and loaded as {@code vmm run} loaded them. Made at
+     * the first reset, not before the restore: the files are the ones the saved VM booted (same SHA-256).
+     */
+    private BootSetup kernelReboot(VmSnapshots.Loaded loaded) throws RunCommand.BadInput {
+        VmSnapshots.KernelBoot k = loaded.recipe().kernel();
         try {
-            return BootSetup.kernel(loaded.shape().memoryBytes(), Path.of(k.kernel().path()), k.initrd(), k.append());
-        } catch (RunCommand.BadInput e) {
-            throw new RunCommand.BadInput(file + ": " + e.getMessage());
+            String problem = SnapshotDisks.check(k.files(), "kernel file");
+            if (problem != null) {
+                throw new RunCommand.BadInput("the guest reset, but " + problem);
+            }
+        } catch (IOException e) {
+            throw new RunCommand.BadInput("the guest reset, but reading its kernel files failed: " + e.getMessage());
         }
+        return BootSetup.kernel(loaded.shape().memoryBytes(), Path.of(k.kernel().path()), k.initrd(), k.append());
     }
 
     private Path freeOverlay(VmSnapshots.Medium m) {
@@ -185,17 +223,15 @@ public final class RestoreCommand implements Callable<Integer> {
         private final VmSnapshots.Loaded loaded;
         private final List<VmSnapshots.Drive> drives;
         private final VmSnapshots saver;
-        private final BootSetup reboot;
+        private BootSetup reboot;
         private final long started;
         private SerialBackend com1;
         private OutputStream debug;
 
-        Restored(VmSnapshots.Loaded loaded, List<VmSnapshots.Drive> drives, VmSnapshots saver, BootSetup reboot,
-                 long started) {
+        Restored(VmSnapshots.Loaded loaded, List<VmSnapshots.Drive> drives, VmSnapshots saver, long started) {
             this.loaded = loaded;
             this.drives = drives;
             this.saver = saver;
-            this.reboot = reboot;
             this.started = started;
         }
 
@@ -203,10 +239,14 @@ public final class RestoreCommand implements Callable<Integer> {
         public PcBoard board(boolean first, PrintWriter err) throws RunCommand.BadInput {
             VmSnapshots.Boot boot = loaded.recipe().boot();
             if (!first && boot == VmSnapshots.Boot.KERNEL && reboot == null) {
-                err.println("vmm restore: the guest reset; the snapshot does not name the kernel the VM booted from, "
-                        + "so it cannot reboot (run it again with vmm run)");
-                return null;
+                if (loaded.recipe().kernel() == null) {
+                    err.println("vmm restore: the guest reset; the snapshot does not name the kernel the VM booted "
+                            + "from, so it cannot reboot (run it again with vmm run)");
+                    return null;
+                }
+                reboot = kernelReboot(loaded);
             }
+            long t1 = System.nanoTime();
             BoardSnapshot.Shape shape = loaded.shape();
             BoardConfig.Builder b = shape.builder().debugConsole(debug);
             for (int n = 0; n < 4; n++) {
@@ -232,7 +272,10 @@ public final class RestoreCommand implements Callable<Integer> {
                     }
                 }
                 if (first) {
+                    long t2 = System.nanoTime();
                     BoardSnapshot.restore(board, loaded.snapshot(), Set.of(VmSnapshots.MACHINE));
+                    log.debug("restore: board built in {} ms, state restored in {} ms", (t2 - t1) / 1_000_000,
+                            (System.nanoTime() - t2) / 1_000_000);
                     err.printf(Locale.ROOT, "vmm: restored %s at instruction %d (%d ms)%n", file,
                             board.cpu().instructionCount(), (System.nanoTime() - started) / 1_000_000);
                     err.flush();

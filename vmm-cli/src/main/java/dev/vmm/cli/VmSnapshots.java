@@ -13,6 +13,7 @@ import dev.vmm.devices.storage.SwappableDisk;
 import dev.vmm.firmware.bios.Bios;
 import dev.vmm.firmware.bios.VgaBios;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -22,6 +23,10 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Saving a running VM of {@code vmm run} / {@code vmm restore} to a snapshot file, and loading one
@@ -30,6 +35,7 @@ import java.util.Set;
  * frozen disk images it uses (see docs/snapshot-format.md).
  */
 public final class VmSnapshots {
+    private static final Logger log = LoggerFactory.getLogger(VmSnapshots.class);
     /** The section naming the boot path and the frozen media. */
     static final String MACHINE = "machine";
     /** 2: the disk modes and the kernel files of a direct boot (version 1 is still read). */
@@ -194,15 +200,15 @@ public final class VmSnapshots {
         if (!Files.isDirectory(target.getParent())) {
             throw new NoSuchFileException(target.getParent().toString(), null, "no such directory");
         }
-        List<Medium> media = new ArrayList<>();
+        List<FrozenMedium> frozen = new ArrayList<>();
         List<String> notes = new ArrayList<>();
         List<Path> created = new ArrayList<>();
         boolean done = false;
         try {
             for (Drive d : drives) {
                 if (d.disk() == null) {
-                    media.add(new Medium(d.channel(), d.unit(), true, d.cdImage().getFileName().toString(),
-                            SnapshotDisks.describe(d.cdImage()), "ro"));
+                    frozen.add(new FrozenMedium(d.channel(), d.unit(), true, d.cdImage().getFileName().toString(),
+                            d.cdImage(), "ro"));
                     continue;
                 }
                 String mode = SnapshotDisks.mode(d.disk());
@@ -210,20 +216,23 @@ public final class VmSnapshots {
                 Path delta = free(target, slot, ".qcow2");
                 Path after = free(target, slot, ".after.qcow2");
                 Object before = d.disk().current();
-                Path frozen = SnapshotDisks.freeze(d.disk(), delta, after);
-                if (frozen.equals(delta)) {
+                Path top = SnapshotDisks.freeze(d.disk(), delta, after);
+                if (top.equals(delta)) {
                     created.add(delta);
                 }
                 if (d.disk().current() != before) {
                     notes.add("disk writes now go to " + after);
                 }
-                media.add(new Medium(d.channel(), d.unit(), false, d.disk().name(), SnapshotDisks.describe(frozen),
-                        mode));
+                frozen.add(new FrozenMedium(d.channel(), d.unit(), false, d.disk().name(), top, mode));
             }
-            Recipe recipe = new Recipe(boot, bootOrder, media, boot == Boot.KERNEL ? kernelFiles() : null);
+            // The frozen images and the kernel files are never written again: their SHA-256s are computed
+            // beside the RAM's compression and awaited by the machine section, the last one written.
+            FutureTask<Recipe> recipe = new FutureTask<>(() -> recipe(frozen));
+            Thread.ofVirtual().name("snapshot-files").start(recipe);
+            log.debug("save: disks frozen in {} ms", (System.nanoTime() - t0) / 1_000_000);
             SnapshotWriter w = new SnapshotWriter("vmm " + VersionProvider.version() + ", " + Instant.now());
             BoardSnapshot.addSections(w, board);
-            w.section(MACHINE, MACHINE_VERSION, false, out -> RecordCodec.write(out, recipe));
+            w.section(MACHINE, MACHINE_VERSION, false, out -> RecordCodec.write(out, await(recipe)));
             w.writeTo(target);
             done = true;
         } finally {
@@ -239,6 +248,33 @@ public final class VmSnapshots {
         return notes.isEmpty() ? msg : msg + "; " + String.join("; ", notes);
     }
 
+    /** A drive's medium frozen by a save, to be described (path, size, SHA-256 of each file). */
+    private record FrozenMedium(int channel, int unit, boolean cdrom, String name, Path top, String mode) {
+    }
+
+    private Recipe recipe(List<FrozenMedium> frozen) throws IOException {
+        List<Medium> media = new ArrayList<>();
+        for (FrozenMedium f : frozen) {
+            media.add(new Medium(f.channel(), f.unit(), f.cdrom(), f.name(), SnapshotDisks.describe(f.top()),
+                    f.mode()));
+        }
+        return new Recipe(boot, bootOrder, media, boot == Boot.KERNEL ? kernelFiles() : null);
+    }
+
+    private static Recipe await(FutureTask<Recipe> task) throws IOException {
+        try {
+            return task.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while describing the snapshot's files");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException("describing the snapshot's files: " + e.getCause(), e.getCause());
+        }
+    }
+
     /** {@code base + slot + suffix}, or with a number before the suffix if that exists. */
     private static Path free(Path base, String slot, String suffix) {
         Path p = Path.of(base + slot + suffix);
@@ -249,13 +285,33 @@ public final class VmSnapshots {
     }
 
     /**
-     * A snapshot file loaded and checked for a restore.
+     * A snapshot file loaded for a restore.
      *
      * @param snapshot the verified container
      * @param shape    the board to build
-     * @param recipe   the boot path and frozen media (whose files are there and unchanged)
+     * @param recipe   the boot path and frozen media
+     * @param files    the check of the files the snapshot names (disk images, kernel files): the problem
+     *                 as one line, or null; runs beside the board's construction, see {@link #checkFiles}
      */
-    record Loaded(Snapshot snapshot, BoardSnapshot.Shape shape, Recipe recipe) {
+    record Loaded(Snapshot snapshot, BoardSnapshot.Shape shape, Recipe recipe, FutureTask<String> files) {
+        /**
+         * Waits for the check of the files the snapshot names (present, same size and SHA-256) and refuses
+         * the snapshot if one is missing or changed. Call before anything runs or any file is written.
+         */
+        void checkFiles(Path file) throws RunCommand.BadInput {
+            String problem;
+            try {
+                problem = files.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new RunCommand.BadInput(file + ": interrupted while checking its files");
+            } catch (ExecutionException e) {
+                problem = e.getCause().getMessage();
+            }
+            if (problem != null) {
+                throw new RunCommand.BadInput(file + ": " + problem);
+            }
+        }
     }
 
     /** Every section a VM snapshot may hold. */
@@ -297,15 +353,27 @@ public final class VmSnapshots {
 
     /**
      * Reads {@code file} and checks everything a restore needs, before anything runs: the container
-     * (magic, versions, checksums, truncation), the sections' contents, and every disk image the
-     * snapshot names (present, same size and SHA-256). Each problem is one line.
+     * (magic, versions, checksums, truncation), the sections' contents, and every disk image and kernel
+     * file the snapshot names (present, same size and SHA-256). Each problem is one line.
      */
     static Loaded load(Path file) throws RunCommand.BadInput {
+        Loaded l = open(file);
+        l.checkFiles(file);
+        return l;
+    }
+
+    /**
+     * As {@link #load}, but the files the snapshot names are checked in the background: the caller calls
+     * {@link Loaded#checkFiles} before the VM runs or any file is written.
+     */
+    static Loaded open(Path file) throws RunCommand.BadInput {
         if (!Files.isRegularFile(file)) {
             throw new RunCommand.BadInput(file + ": " + (Files.exists(file) ? "not a regular file" : "no such file"));
         }
         try {
+            long t0 = System.nanoTime();
             Snapshot s = SnapshotReader.read(file, sections());
+            log.debug("read and verified {} in {} ms", file, (System.nanoTime() - t0) / 1_000_000);
             BoardSnapshot.Shape shape = BoardSnapshot.shape(s);
             Recipe recipe = recipe(s.require(MACHINE));
             for (Medium m : recipe.media()) {
@@ -313,22 +381,33 @@ public final class VmSnapshots {
                     throw new SnapshotFormatException("the medium of IDE " + m.channel() + ":" + m.unit()
                             + " names no image");
                 }
-                String problem = SnapshotDisks.check(m.chain());
-                if (problem != null) {
-                    throw new RunCommand.BadInput(file + ": " + problem);
-                }
             }
-            if (recipe.kernel() != null) {
-                String problem = SnapshotDisks.check(recipe.kernel().files(), "kernel file");
-                if (problem != null) {
-                    throw new RunCommand.BadInput(file + ": " + problem + " (a guest reset boots it again)");
-                }
-            }
-            return new Loaded(s, shape, recipe);
+            FutureTask<String> files = new FutureTask<>(() -> checkFiles(recipe));
+            Thread.ofVirtual().name("snapshot-file-check").start(files);
+            return new Loaded(s, shape, recipe, files);
         } catch (SnapshotFormatException e) {
             throw new RunCommand.BadInput(file + ": " + e.getMessage());
         } catch (IOException e) {
             throw new RunCommand.BadInput(file + ": " + e.getMessage());
         }
+    }
+
+    /** The first problem with the files {@code recipe} names, or null. */
+    private static String checkFiles(Recipe recipe) throws IOException {
+        long t0 = System.nanoTime();
+        for (Medium m : recipe.media()) {
+            String problem = SnapshotDisks.check(m.chain());
+            if (problem != null) {
+                return problem;
+            }
+        }
+        if (recipe.kernel() != null) {
+            String problem = SnapshotDisks.check(recipe.kernel().files(), "kernel file");
+            if (problem != null) {
+                return problem + " (a guest reset boots it again)";
+            }
+        }
+        log.debug("the snapshot's files checked in {} ms", (System.nanoTime() - t0) / 1_000_000);
+        return null;
     }
 }

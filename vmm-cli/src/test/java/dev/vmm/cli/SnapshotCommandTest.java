@@ -159,7 +159,7 @@ class SnapshotCommandTest {
         refused("trunc.vmmsnap", "truncated file: ");
         refused("corrupt.vmmsnap", "corrupted file: checksum mismatch in section ");
         refused("magic.vmmsnap", "not a vmm snapshot (wrong magic)");
-        refused("newer.vmmsnap", "written by a newer vmm: format version 9, this vmm reads up to 1");
+        refused("newer.vmmsnap", "written by a newer vmm: format version 9, this vmm reads up to 2");
         refused("none.vmmsnap", "no such file");
 
         Path delta = dir.resolve("s.vmmsnap.ide0-0.qcow2");

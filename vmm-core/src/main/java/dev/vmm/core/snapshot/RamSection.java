@@ -253,6 +253,19 @@ public final class RamSection {
         }
     }
 
+    /**
+     * Compresses and decompresses one page: loads zstd's native library and the codec's classes (a
+     * fresh JVM's restore does it on another thread while it reads the file).
+     */
+    public static void warmUp() {
+        byte[] page = new byte[PAGE];
+        page[1] = 1;
+        byte[] packed = Zstd.compress(page, ZSTD_LEVEL);
+        if (!unzstd(packed, new byte[PAGE], PAGE)) {
+            throw new IllegalStateException("zstd does not decompress what it compressed");
+        }
+    }
+
     private static final MemorySegment ZERO_PAGE = MemorySegment.ofArray(new byte[PAGE]);
 
     private static boolean zero(MemorySegment page) {
