@@ -2,6 +2,7 @@ package dev.vmm.core.snapshot;
 
 import com.github.luben.zstd.Zstd;
 import com.github.luben.zstd.ZstdCompressCtx;
+import dev.vmm.core.monitor.ResidentMemory;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
@@ -74,7 +75,7 @@ public final class RamSection {
         int bitmapBytes = (n + 7) / 8;
         byte[] bitmap = new byte[bitmapBytes];
         int used = 0;
-        for (int k = 0; k < n; k++) {
+        for (int k = untouched(ram, first, n) ? n : 0; k < n; k++) {
             long off = (first + k) * PAGE;
             if (ram.asSlice(off, PAGE).mismatch(ZERO_PAGE) != -1) {
                 bitmap[k >>> 3] |= (byte) (1 << (k & 7));
@@ -202,6 +203,7 @@ public final class RamSection {
     /** Decompresses {@code ch} into {@code plain} and copies its pages into {@code ram}; clears its absent pages. */
     private static void place(SectionInput in, Chunk ch, byte[] plain, Inflater inflater, MemorySegment ram)
             throws SnapshotFormatException {
+        boolean zeroed = untouched(ram, ch.first(), ch.n());
         int len = ch.present() * PAGE;
         if (ch.present() > 0) {
             boolean ok = inflater != null ? inflate(inflater, ch.packed(), plain, len) : unzstd(ch.packed(), plain, len);
@@ -216,7 +218,7 @@ public final class RamSection {
             if ((ch.bitmap()[k >>> 3] & (1 << (k & 7))) != 0) {
                 MemorySegment.copy(plain, used, ram, ValueLayout.JAVA_BYTE, off, PAGE);
                 used += PAGE;
-            } else if (!zero(ram.asSlice(off, PAGE))) {
+            } else if (!zeroed && !zero(ram.asSlice(off, PAGE))) {
                 ram.asSlice(off, PAGE).fill((byte) 0);   // a page never touched stays unbacked
             }
         }
@@ -264,6 +266,15 @@ public final class RamSection {
         if (!unzstd(packed, new byte[PAGE], PAGE)) {
             throw new IllegalStateException("zstd does not decompress what it compressed");
         }
+    }
+
+    /**
+     * True if no page of the {@code n} pages from {@code first} is backed by the host (mincore): they
+     * read as zeros, so they need no check, and checking would back them with the zero page (a fresh
+     * 256 MiB board has some 60,000 of them, each a page fault).
+     */
+    private static boolean untouched(MemorySegment ram, long first, int n) {
+        return ResidentMemory.residentBytes(ram.asSlice(first * PAGE, (long) n * PAGE)) == 0;
     }
 
     private static final MemorySegment ZERO_PAGE = MemorySegment.ofArray(new byte[PAGE]);
