@@ -171,6 +171,14 @@ public final class RestoreCommand implements Callable<Integer> {
         });
     }
 
+    /** "; N ms since the process started" (the JVM's start-up included), or "" where the OS does not say. */
+    private static String sinceProcessStart() {
+        return ProcessHandle.current().info().startInstant()
+                .map(t -> "; " + java.time.Duration.between(t, java.time.Instant.now()).toMillis()
+                        + " ms since the process started")
+                .orElse("");
+    }
+
     /**
      * Refuses a snapshot whose {@code --initrd} option names its files relative to another directory than
      * this one (the option is passed on as given, so it must name the same files here).
@@ -276,8 +284,9 @@ public final class RestoreCommand implements Callable<Integer> {
                     BoardSnapshot.restore(board, loaded.snapshot(), Set.of(VmSnapshots.MACHINE));
                     log.debug("restore: board built in {} ms, state restored in {} ms", (t2 - t1) / 1_000_000,
                             (System.nanoTime() - t2) / 1_000_000);
-                    err.printf(Locale.ROOT, "vmm: restored %s at instruction %d (%d ms)%n", file,
-                            board.cpu().instructionCount(), (System.nanoTime() - started) / 1_000_000);
+                    err.printf(Locale.ROOT, "vmm: restored %s at instruction %d (%d ms%s)%n", file,
+                            board.cpu().instructionCount(), (System.nanoTime() - started) / 1_000_000,
+                            sinceProcessStart());
                     err.flush();
                 }
             } catch (SnapshotFormatException | IllegalArgumentException e) {
