@@ -97,7 +97,7 @@ public final class RestoreCommand implements Callable<Integer> {
             throw new RunCommand.BadInput("--disk-mode must be cow, rw or ro, not '" + diskMode + "'");
         }
         long t0 = System.nanoTime();
-        warmUp();
+        VmSnapshots.warmUp();
         VmSnapshots.Loaded loaded = VmSnapshots.open(file);
         log.debug("restore: file read and checked in {} ms", (System.nanoTime() - t0) / 1_000_000);
         BoardSession session = BoardSession.of(serial, stopAt, saveAt, ramHash, screenshot);
@@ -153,23 +153,6 @@ public final class RestoreCommand implements Callable<Integer> {
     }
 
     private final List<IsoImage> isos = new ArrayList<>();
-
-    /**
-     * Builds a throwaway 2 MiB board with the BIOS on another thread while this one reads the snapshot: in
-     * a fresh JVM, loading and initializing the classes of the CPU (its opcode tables), the devices and
-     * the firmware, and the first use of the record encoding and of zstd ({@link BoardSnapshot#warmUp}),
-     * are a good part of a restore, and they do not depend on the file.
-     */
-    private static void warmUp() {
-        Thread.ofPlatform().daemon().name("restore-warm-up").start(() -> {
-            try (PcBoard b = BoardConfig.builder().memory(2 << 20).build()) {
-                Bios.attach(b);
-                BoardSnapshot.warmUp(b);
-            } catch (RuntimeException e) {
-                log.debug("warm-up board: {}", e.toString());
-            }
-        });
-    }
 
     /** "; N ms since the process started" (the JVM's start-up included), or "" where the OS does not say. */
     private static String sinceProcessStart() {

@@ -253,6 +253,7 @@ public final class RunCommand implements Callable<Integer> {
         }
         VmSnapshots saver = new VmSnapshots(bootKind, boot == null ? "" : boot, drives,
                 kernel == null ? null : new VmSnapshots.Kernel(kernel, initrd == null ? null : initrd.toString(), append));
+        VmSnapshots.warmUp();           // so that a save (--save-at, the monitor's savevm) holds the guest less
         Booted machine = new Booted(bootSetup, diskImage, iso, saver);
         SerialBackend com1 = session.serialBackend(resources, machine);
         session.startVga(resources);

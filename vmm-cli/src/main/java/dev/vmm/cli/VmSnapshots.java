@@ -6,6 +6,7 @@ import dev.vmm.core.snapshot.Snapshot;
 import dev.vmm.core.snapshot.SnapshotFormatException;
 import dev.vmm.core.snapshot.SnapshotReader;
 import dev.vmm.core.snapshot.SnapshotWriter;
+import dev.vmm.devices.board.BoardConfig;
 import dev.vmm.devices.board.BoardSnapshot;
 import dev.vmm.devices.board.PcBoard;
 import dev.vmm.devices.storage.SnapshotDisks;
@@ -162,6 +163,24 @@ public final class VmSnapshots {
     VmSnapshots(Boot boot, String bootOrder, List<Drive> drives, KernelBoot kernelFiles) {
         this(boot, bootOrder, drives, (Kernel) null);
         this.kernelFiles = kernelFiles;
+    }
+
+    /**
+     * Builds a throwaway 2 MiB board with the BIOS on another thread and runs {@link BoardSnapshot#warmUp}
+     * on it: in a fresh JVM, loading and initializing the classes of the CPU (its opcode tables), the
+     * devices and the firmware, and the first use of the record encoding and of zstd, cost more than a
+     * save's or a restore's own work. A restore starts it before it reads the file; {@code vmm run} at
+     * the start, so that a later save does not pay for it while the guest waits.
+     */
+    static void warmUp() {
+        Thread.ofPlatform().daemon().name("snapshot-warm-up").start(() -> {
+            try (PcBoard b = BoardConfig.builder().memory(2 << 20).build()) {
+                Bios.attach(b);
+                BoardSnapshot.warmUp(b);
+            } catch (RuntimeException e) {
+                log.debug("snapshot warm-up: {}", e.toString());
+            }
+        });
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.vmm.core.snapshot;
 import com.github.luben.zstd.Zstd;
 import com.github.luben.zstd.ZstdCompressCtx;
 import dev.vmm.core.monitor.ResidentMemory;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
@@ -256,8 +257,9 @@ public final class RamSection {
     }
 
     /**
-     * Compresses and decompresses one page: loads zstd's native library and the codec's classes (a
-     * fresh JVM's restore does it on another thread while it reads the file).
+     * Compresses and decompresses one page and asks mincore about one: loads zstd's native library, makes
+     * the mincore downcall and loads the codec's classes (a fresh JVM's restore does it on another thread
+     * while it reads the file).
      */
     public static void warmUp() {
         byte[] page = new byte[PAGE];
@@ -265,6 +267,9 @@ public final class RamSection {
         byte[] packed = Zstd.compress(page, ZSTD_LEVEL);
         if (!unzstd(packed, new byte[PAGE], PAGE)) {
             throw new IllegalStateException("zstd does not decompress what it compressed");
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            untouched(arena.allocate(PAGE, PAGE), 0, 1);     // mincore's downcall
         }
     }
 
