@@ -11,6 +11,7 @@ import dev.vmm.devices.serial.SerialBackend;
 import dev.vmm.devices.storage.BlockDevice;
 import dev.vmm.devices.storage.IsoImage;
 import dev.vmm.devices.storage.RawImage;
+import dev.vmm.devices.storage.SnapshotDisks;
 import dev.vmm.devices.storage.SwappableDisk;
 import dev.vmm.devices.storage.formats.DiskImages;
 import dev.vmm.devices.storage.qcow2.Qcow2Overlay;
@@ -24,7 +25,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -46,6 +50,7 @@ import picocli.CommandLine.Spec;
                 "Example: vmm restore vm.vmmsnap --serial stdio"},
         sortOptions = false)
 public final class RestoreCommand implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(RestoreCommand.class);
 
     @Spec
     private CommandSpec spec;
@@ -57,9 +62,10 @@ public final class RestoreCommand implements Callable<Integer> {
             description = "COM1: the terminal (Ctrl-A x quits), nothing, or a file (default: ${DEFAULT-VALUE}).")
     private String serial;
 
-    @Option(names = "--disk-mode", paramLabel = "cow|rw", defaultValue = "cow",
+    @Option(names = "--disk-mode", paramLabel = "cow|rw|ro",
             description = "Where the restored VM's disk writes go: cow keeps them in memory, rw in a new qcow2 "
-                    + "overlay beside the snapshot; the frozen images stay unchanged (default: ${DEFAULT-VALUE}).")
+                    + "overlay beside the snapshot, ro refuses them; the frozen images stay unchanged (default: the "
+                    + "mode the saved VM had; cow for a snapshot that does not say).")
     private String diskMode;
 
     @Option(names = "--stop-at", paramLabel = "N", description = "Stop cleanly (status 0) at instruction N, counted "
@@ -86,14 +92,16 @@ public final class RestoreCommand implements Callable<Integer> {
     }
 
     private int run(PrintWriter err, List<AutoCloseable> resources) throws RunCommand.BadInput {
-        boolean rw = switch (diskMode.toLowerCase(Locale.ROOT)) {
-            case "cow" -> false;
-            case "rw" -> true;
-            default -> throw new RunCommand.BadInput("--disk-mode must be cow or rw, not '" + diskMode + "'");
-        };
+        String override = diskMode == null ? null : diskMode.toLowerCase(Locale.ROOT);
+        if (override != null && !List.of("cow", "rw", "ro").contains(override)) {
+            throw new RunCommand.BadInput("--disk-mode must be cow, rw or ro, not '" + diskMode + "'");
+        }
         long t0 = System.nanoTime();
-        VmSnapshots.Loaded loaded = VmSnapshots.load(file);
+        VmSnapshots.warmUp();
+        VmSnapshots.Loaded loaded = VmSnapshots.open(file);
+        log.debug("restore: file read and checked in {} ms", (System.nanoTime() - t0) / 1_000_000);
         BoardSession session = BoardSession.of(serial, stopAt, saveAt, ramHash, screenshot);
+        checkKernelPaths(loaded);
 
         List<VmSnapshots.Drive> drives = new ArrayList<>();
         for (VmSnapshots.Medium m : loaded.recipe().media()) {
@@ -106,24 +114,31 @@ public final class RestoreCommand implements Callable<Integer> {
                     isos.add(iso);
                     continue;
                 }
-                BlockDevice dev;
-                if (rw) {
-                    Path overlay = freeOverlay(m);
-                    dev = Qcow2Overlay.create(DiskImages.open(top, null, RawImage.Mode.READ_ONLY), overlay);
-                    err.println("vmm restore: disk writes go to " + overlay);
-                } else {
-                    dev = DiskImages.open(top, null, RawImage.Mode.COPY_ON_WRITE);
-                }
+                String mode = override != null ? override : m.mode().isEmpty() ? "cow" : m.mode();
+                BlockDevice dev = switch (mode) {
+                    case "rw" -> {
+                        loaded.checkFiles(file);            // nothing is written before the files are checked
+                        Path overlay = freeOverlay(m);
+                        BlockDevice d = Qcow2Overlay.create(DiskImages.open(top, null, RawImage.Mode.READ_ONLY),
+                                overlay);
+                        err.println("vmm restore: disk writes go to " + overlay);
+                        yield d;
+                    }
+                    case "ro" -> DiskImages.open(top, null, RawImage.Mode.READ_ONLY);
+                    default -> DiskImages.open(top, null, RawImage.Mode.COPY_ON_WRITE);
+                };
                 SwappableDisk disk = new SwappableDisk(dev, m.name());
                 resources.add(disk);
                 drives.add(new VmSnapshots.Drive(m.channel(), m.unit(), disk, null));
             } catch (IOException e) {
+                loaded.checkFiles(file);    // a missing or changed image: the snapshot's own message
                 throw new RunCommand.BadInput(file + ": " + e.getMessage());
             }
         }
         VmSnapshots.Recipe recipe = loaded.recipe();
-        VmSnapshots saver = new VmSnapshots(recipe.boot(), recipe.bootOrder(), drives);
+        VmSnapshots saver = new VmSnapshots(recipe.boot(), recipe.bootOrder(), drives, recipe.kernel());
         Restored machine = new Restored(loaded, drives, saver, t0);
+        loaded.checkFiles(file);            // before the console's and debug port's files are created
         machine.com1 = session.serialBackend(resources, machine);
         session.startVga(resources);
         if (loaded.shape().debugConsole()) {
@@ -139,6 +154,49 @@ public final class RestoreCommand implements Callable<Integer> {
 
     private final List<IsoImage> isos = new ArrayList<>();
 
+    /** "; N ms since the process started" (the JVM's start-up included), or "" where the OS does not say. */
+    private static String sinceProcessStart() {
+        return ProcessHandle.current().info().startInstant()
+                .map(t -> "; " + java.time.Duration.between(t, java.time.Instant.now()).toMillis()
+                        + " ms since the process started")
+                .orElse("");
+    }
+
+    /**
+     * Refuses a snapshot whose {@code --initrd} option names its files relative to another directory than
+     * this one (the option is passed on as given, so it must name the same files here).
+     */
+    private void checkKernelPaths(VmSnapshots.Loaded loaded) throws RunCommand.BadInput {
+        VmSnapshots.KernelBoot k = loaded.recipe().kernel();
+        if (k == null) {
+            return;
+        }
+        List<Path> named = VmSnapshots.initrdFiles(k.initrd());
+        List<Path> stored = k.initrdFiles().stream().map(f -> Path.of(f.path())).toList();
+        if (!named.equals(stored)) {
+            throw new RunCommand.BadInput(file + ": the --initrd files of the snapshot (" + k.initrd() + ") are named "
+                    + "relative to another directory: run vmm restore where vmm run was started");
+        }
+    }
+
+    /**
+     * How a guest reset reboots a VM booted from a kernel file: the files the snapshot names, checked again
+     * (they may have changed since the restore began) and loaded as {@code vmm run} loaded them. Made at
+     * the first reset, not before the restore: the files are the ones the saved VM booted (same SHA-256).
+     */
+    private BootSetup kernelReboot(VmSnapshots.Loaded loaded) throws RunCommand.BadInput {
+        VmSnapshots.KernelBoot k = loaded.recipe().kernel();
+        try {
+            String problem = SnapshotDisks.check(k.files(), "kernel file");
+            if (problem != null) {
+                throw new RunCommand.BadInput("the guest reset, but " + problem);
+            }
+        } catch (IOException e) {
+            throw new RunCommand.BadInput("the guest reset, but reading its kernel files failed: " + e.getMessage());
+        }
+        return BootSetup.kernel(loaded.shape().memoryBytes(), Path.of(k.kernel().path()), k.initrd(), k.append());
+    }
+
     private Path freeOverlay(VmSnapshots.Medium m) {
         String base = file.toAbsolutePath() + ".ide" + m.channel() + "-" + m.unit() + ".restored";
         Path p = Path.of(base + ".qcow2");
@@ -148,11 +206,15 @@ public final class RestoreCommand implements Callable<Integer> {
         return p;
     }
 
-    /** The machine of a snapshot: restored first; a guest reset reboots it through the built-in BIOS if it had it. */
+    /**
+     * The machine of a snapshot: restored first; a guest reset reboots it as {@code vmm run} would, through
+     * the built-in BIOS or the kernel files the snapshot names.
+     */
     private final class Restored implements BoardSession.Machine {
         private final VmSnapshots.Loaded loaded;
         private final List<VmSnapshots.Drive> drives;
         private final VmSnapshots saver;
+        private BootSetup reboot;
         private final long started;
         private SerialBackend com1;
         private OutputStream debug;
@@ -167,11 +229,15 @@ public final class RestoreCommand implements Callable<Integer> {
         @Override
         public PcBoard board(boolean first, PrintWriter err) throws RunCommand.BadInput {
             VmSnapshots.Boot boot = loaded.recipe().boot();
-            if (!first && boot == VmSnapshots.Boot.KERNEL) {
-                err.println("vmm restore: the guest reset; a VM booted from a kernel file does not reboot after a "
-                        + "restore (run it again with vmm run)");
-                return null;
+            if (!first && boot == VmSnapshots.Boot.KERNEL && reboot == null) {
+                if (loaded.recipe().kernel() == null) {
+                    err.println("vmm restore: the guest reset; the snapshot does not name the kernel the VM booted "
+                            + "from, so it cannot reboot (run it again with vmm run)");
+                    return null;
+                }
+                reboot = kernelReboot(loaded);
             }
+            long t1 = System.nanoTime();
             BoardSnapshot.Shape shape = loaded.shape();
             BoardConfig.Builder b = shape.builder().debugConsole(debug);
             for (int n = 0; n < 4; n++) {
@@ -190,12 +256,20 @@ public final class RestoreCommand implements Callable<Integer> {
                     case BIOS -> Bios.attach(board, loaded.recipe().bootOrder().isEmpty() ? Bios.DEFAULT_ORDER
                             : Bios.BootDevice.parseOrder(loaded.recipe().bootOrder()));
                     case EXTERNAL_BIOS -> VgaBios.attach(board);
-                    case KERNEL -> { }
+                    case KERNEL -> {
+                        if (!first) {
+                            reboot.install(board);          // the kernel, its tables and command line, as vmm run
+                        }
+                    }
                 }
                 if (first) {
-                    BoardSnapshot.restore(board, loaded.snapshot());
-                    err.printf(Locale.ROOT, "vmm: restored %s at instruction %d (%d ms)%n", file,
-                            board.cpu().instructionCount(), (System.nanoTime() - started) / 1_000_000);
+                    long t2 = System.nanoTime();
+                    BoardSnapshot.restore(board, loaded.snapshot(), Set.of(VmSnapshots.MACHINE));
+                    log.debug("restore: board built in {} ms, state restored in {} ms", (t2 - t1) / 1_000_000,
+                            (System.nanoTime() - t2) / 1_000_000);
+                    err.printf(Locale.ROOT, "vmm: restored %s at instruction %d (%d ms%s)%n", file,
+                            board.cpu().instructionCount(), (System.nanoTime() - started) / 1_000_000,
+                            sinceProcessStart());
                     err.flush();
                 }
             } catch (SnapshotFormatException | IllegalArgumentException e) {

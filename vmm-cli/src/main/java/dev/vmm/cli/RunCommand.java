@@ -251,7 +251,9 @@ public final class RunCommand implements Callable<Integer> {
         if (iso != null) {
             drives.add(new VmSnapshots.Drive(1, 0, null, cdrom));
         }
-        VmSnapshots saver = new VmSnapshots(bootKind, boot == null ? "" : boot, drives);
+        VmSnapshots saver = new VmSnapshots(bootKind, boot == null ? "" : boot, drives,
+                kernel == null ? null : new VmSnapshots.Kernel(kernel, initrd == null ? null : initrd.toString(), append));
+        VmSnapshots.warmUp();           // so that a save (--save-at, the monitor's savevm) holds the guest less
         Booted machine = new Booted(bootSetup, diskImage, iso, saver);
         SerialBackend com1 = session.serialBackend(resources, machine);
         session.startVga(resources);

@@ -159,7 +159,7 @@ class SnapshotCommandTest {
         refused("trunc.vmmsnap", "truncated file: ");
         refused("corrupt.vmmsnap", "corrupted file: checksum mismatch in section ");
         refused("magic.vmmsnap", "not a vmm snapshot (wrong magic)");
-        refused("newer.vmmsnap", "written by a newer vmm: format version 9, this vmm reads up to 1");
+        refused("newer.vmmsnap", "written by a newer vmm: format version 9, this vmm reads up to 2");
         refused("none.vmmsnap", "no such file");
 
         Path delta = dir.resolve("s.vmmsnap.ide0-0.qcow2");
@@ -174,6 +174,86 @@ class SnapshotCommandTest {
         refused("s.vmmsnap", "disk image " + delta.toAbsolutePath() + " is missing");
         Files.write(delta, deltaBytes);
         assertEquals(0, vmm("restore", f("s.vmmsnap"), "--serial", "none", "--stop-at", "2500000"), stderr);
+    }
+
+    /** A bzImage whose kernel counts its boots on the disk (snapshot/reboot-kernel.s): "K0..K2", exit 2. */
+    private Path rebootKernel() throws IOException {
+        byte[] payload;
+        try (InputStream in = SnapshotCommandTest.class.getResourceAsStream("/snapshot/reboot-kernel.bin")) {
+            payload = in.readAllBytes();
+        }
+        Path k = dir.resolve("reboot.bz");
+        Files.write(k, RunCommandTest.bzImage(payload));
+        return k;
+    }
+
+    @Test
+    void aVmBootedFromAKernelRebootsAfterARestoreAsUnderVmmRun() throws Exception {
+        Path k = rebootKernel();
+        Files.write(dir.resolve("count.img"), new byte[64 * 512]);
+        List<String> boot = List.of("--kernel", k.toString(), "--append", "console=ttyS0 reboot-test", "--disk",
+                f("count.img"), "--deterministic", "--debug-exit", "--serial", "none");
+        int exit = (2 << 1) | 1;
+        assertEquals(exit, vmm(concat(List.of("run"), boot, List.of("--debugcon", f("a.txt")))), stderr);
+        String whole = serial("a.txt");
+        assertEquals("K0console=ttyS0 reboot-test\nK1console=ttyS0 reboot-test\nK2console=ttyS0 reboot-test\n",
+                whole, "three boots, counted on the disk");
+
+        long at = 30_000;        // in the first boot (about 41,000 instructions), after its line, before its reset
+        assertEquals(0, vmm(concat(List.of("run"), boot, List.of("--debugcon", f("b.txt"), "--save-at",
+                at + ":" + f("k.vmmsnap"), "--stop-at", Long.toString(at)))), stderr);
+        String before = serial("b.txt");
+        assertEquals("K0console=ttyS0 reboot-test\n", before);
+
+        assertEquals(exit, vmm("restore", f("k.vmmsnap"), "--serial", "none", "--debugcon", f("c.txt")), stderr);
+        assertEquals(whole, before + serial("c.txt"), "the restored VM rebooted twice through its kernel");
+
+        // The kernel file changed: refused before anything runs, as a changed disk is.
+        byte[] kernel = Files.readAllBytes(k);
+        kernel[kernel.length - 1] ^= 1;
+        Files.write(k, kernel);
+        refused("k.vmmsnap", "kernel file " + k.toAbsolutePath() + " changed since the snapshot (its SHA-256 differs) "
+                + "(a guest reset boots it again)");
+        Files.delete(k);
+        refused("k.vmmsnap", "kernel file " + k.toAbsolutePath() + " is missing");
+    }
+
+    /**
+     * A read-only disk refuses the guest's first sector write, and the guest (which waits for DRQ) stops
+     * ticking: its output differs from a run whose writes work. A restore that follows the stored mode
+     * goes on read-only; {@code --disk-mode cow} lets the writes through.
+     */
+    @Test
+    void theDiskModeIsStoredAndARestoreFollowsItUnlessTold() throws Exception {
+        Path d = disk("d.img");
+        String stop = "4000000";
+        List<String> ro = List.of("--disk", d.toString(), "--disk-mode", "ro", "--deterministic", "--debug-exit",
+                "--stop-at", stop);
+        assertEquals(0, vmm(concat(List.of("run"), ro, List.of("--serial", "file:" + f("a.txt")))), stderr);
+        String whole = serial("a.txt");
+        assertEquals(0, vmm("run", "--disk", disk("cow.img").toString(), "--deterministic", "--debug-exit",
+                "--stop-at", stop, "--serial", "file:" + f("cow.txt")), stderr);
+        String writable = serial("cow.txt");
+        assertTrue(writable.startsWith(whole) && writable.length() > whole.length(), whole + " vs " + writable);
+
+        long at = 100_000;       // before the first tick's disk write
+        assertEquals(0, vmm(concat(List.of("run"), ro, List.of("--serial", "file:" + f("b.txt"), "--save-at",
+                at + ":" + f("s.vmmsnap")))), stderr);
+        assertEquals(whole, serial("b.txt"), "saving does not change the run");
+        VmSnapshots.Medium m = VmSnapshots.load(dir.resolve("s.vmmsnap")).recipe().media().get(0);
+        assertEquals("ro", m.mode());
+        assertEquals(0, vmm("restore", f("s.vmmsnap"), "--serial", "file:" + f("c.txt"), "--stop-at", stop),
+                stderr);
+        assertEquals(whole, serial("c.txt"), "restored read-only, as saved");
+        assertEquals(0, vmm("restore", f("s.vmmsnap"), "--serial", "file:" + f("d.txt"), "--stop-at", stop,
+                "--disk-mode", "cow"), stderr);
+        assertEquals(writable, serial("d.txt"), "--disk-mode cow: the guest's writes work");
+        assertEquals(RunCommand.EXIT_BAD_INPUT, vmm("restore", f("s.vmmsnap"), "--disk-mode", "wb"), stderr);
+        assertEquals("vmm restore: --disk-mode must be cow, rw or ro, not 'wb'\n", stderr);
+    }
+
+    private static String[] concat(List<String> a, List<String> b, List<String> c) {
+        return Stream.of(a, b, c).flatMap(List::stream).toArray(String[]::new);
     }
 
     private void refused(String snapshot, String message) throws IOException {

@@ -5,6 +5,7 @@ import dev.vmm.core.bus.PortIoDevice;
 import dev.vmm.core.cpu.Cpu;
 import dev.vmm.core.cpu.Flags;
 import dev.vmm.core.memory.PhysicalMemory;
+import dev.vmm.core.persist.Persist;
 import dev.vmm.devices.board.PcBoard;
 import dev.vmm.devices.ide.AtaDisk;
 import dev.vmm.devices.ide.AtapiCdrom;
@@ -47,8 +48,11 @@ import org.slf4j.LoggerFactory;
  * (see {@link ElTorito}). An absent device is skipped; a present one that cannot boot prints one
  * line; then the next is tried.
  */
-public final class Bios implements PortIoDevice {
+public final class Bios implements PortIoDevice, Persist<Bios.State> {
     private static final Logger log = LoggerFactory.getLogger(Bios.class);
+    /** The snapshot section of the BIOS's own state (see {@link State}). */
+    public static final String SECTION = "bios";
+    public static final int SECTION_VERSION = 1;
     /** The service port. */
     public static final int SERVICE_PORT = BiosRom.SERVICE_PORT;
     /** Vectors with a Java service (others point at the default IRET). */
@@ -119,6 +123,21 @@ public final class Bios implements PortIoDevice {
         }
     }
 
+    /**
+     * What the BIOS keeps outside guest memory between service calls (everything else it uses lives
+     * in the BIOS data area, in RAM): a snapshot taken while a guest waits in INT 15h AH=86h, between
+     * the two bytes of an E0h-prefixed scancode, or after a CD boot resumes with it.
+     *
+     * @param serviceCalls  service calls so far (statistics)
+     * @param waitUntil     guest time in ns at which a pending INT 15h AH=86h wait ends, or -1
+     * @param keyboardE0    IRQ1 saw the E0h prefix and waits for the second byte
+     * @param cdBoot        the El Torito image INT 19h booted from the CD (INT 13h AX=4B01h reports it), or null
+     * @param cdLocks       INT 13h AH=45h lock count of the CD
+     */
+    public record State(long serviceCalls, long waitUntil, boolean keyboardE0, ElTorito.BootImage cdBoot,
+                        int cdLocks) {
+    }
+
     /** The default order: the first hard disk, then the CD. */
     public static final List<BootDevice> DEFAULT_ORDER = List.of(BootDevice.DISK, BootDevice.CDROM);
 
@@ -159,6 +178,7 @@ public final class Bios implements PortIoDevice {
         board.memory().addRom(BiosRom.BASE, image);
         board.memory().addRom(BiosRom.HIGH_ALIAS, image);   // the reset vector's 0xFFFFFFF0
         board.io().register(SERVICE_PORT, 1, "bios-services", b);
+        board.snapshotParts().add(SECTION, SECTION_VERSION, false, State.class, b);
         log.debug("BIOS attached: {} hard disk(s), {}, {} MiB RAM", b.disk.count(),
                 b.disk.cdrom() != null ? "a CD" : "no CD", b.ramBytes >> 20);
         return b;
@@ -203,6 +223,26 @@ public final class Bios implements PortIoDevice {
     /** Service calls so far. */
     public long serviceCalls() {
         return services;
+    }
+
+    @Override
+    public State save() {
+        return new State(services, system.waitUntil(), keyboard.e0(), disk.cdBoot(), disk.cdLocks());
+    }
+
+    @Override
+    public void restore(State s) {
+        if (s.cdLocks() < 0 || s.cdLocks() > 0xFF) {
+            throw new IllegalArgumentException("CD lock count " + s.cdLocks() + " (0..255)");
+        }
+        if (s.cdBoot() != null && disk.cdrom() == null) {
+            throw new IllegalArgumentException("the BIOS booted a CD, but this machine has none");
+        }
+        services = s.serviceCalls();
+        system.setWaitUntil(s.waitUntil());
+        keyboard.setE0(s.keyboardE0());
+        disk.setCdBoot(s.cdBoot());
+        disk.setCdLocks(s.cdLocks());
     }
 
     // ---- package access for Post ------------------------------------------------------------

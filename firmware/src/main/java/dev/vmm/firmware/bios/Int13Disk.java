@@ -87,6 +87,19 @@ final class Int13Disk {
         this.cdBoot = image;
     }
 
+    /** The CD boot image, or null (a snapshot's state). */
+    ElTorito.BootImage cdBoot() {
+        return cdBoot;
+    }
+
+    int cdLocks() {
+        return cdLocks;
+    }
+
+    void setCdLocks(int locks) {
+        this.cdLocks = locks;
+    }
+
     int count() {
         return disks.size();
     }

@@ -51,6 +51,15 @@ final class Int15System {
                 .mapToLong(E820Map.Entry::end).findFirst().orElse(Math.min(ramBytes, 0x10_0000));
     }
 
+    /** Guest time at which a pending AH=86h wait ends, or -1 (a snapshot's state). */
+    long waitUntil() {
+        return waitUntil;
+    }
+
+    void setWaitUntil(long t) {
+        this.waitUntil = t < 0 ? -1 : t;
+    }
+
     void handle(CallFrame f) {
         int ax = f.ax();
         if (ax == 0xE820 && f.edx() == SMAP) {

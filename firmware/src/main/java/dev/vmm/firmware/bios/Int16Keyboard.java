@@ -30,6 +30,15 @@ final class Int16Keyboard {
         this.io = io;
     }
 
+    /** IRQ1 saw an E0h prefix (a snapshot's state). */
+    boolean e0() {
+        return e0;
+    }
+
+    void setE0(boolean e0) {
+        this.e0 = e0;
+    }
+
     void init() {
         mem.write8(BiosData.KBD_FLAGS, 0);
         mem.write8(BiosData.KBD_FLAGS2, 0);

@@ -3,6 +3,7 @@ package dev.vmm.firmware.bios;
 import dev.vmm.core.bus.PortIoDevice;
 import dev.vmm.core.cpu.Cpu;
 import dev.vmm.core.cpu.Flags;
+import dev.vmm.core.persist.Persist;
 import dev.vmm.devices.board.PcBoard;
 import dev.vmm.devices.pci.PciVga;
 import org.slf4j.Logger;
@@ -25,8 +26,11 @@ import org.slf4j.LoggerFactory;
  *   <li>10h: the video service, as with our own BIOS.
  * </ul>
  */
-public final class VgaBios implements PortIoDevice {
+public final class VgaBios implements PortIoDevice, Persist<VgaBios.State> {
     private static final Logger log = LoggerFactory.getLogger(VgaBios.class);
+    /** The snapshot section of its state: optional, as it holds only statistics. */
+    public static final String SECTION = "vga-bios";
+    public static final int SECTION_VERSION = 1;
     /** The port the ROM's stubs write (our system BIOS uses 0x0500). */
     public static final int SERVICE_PORT = 0x0501;
     static final int INIT_CODE = 0x0100;
@@ -39,6 +43,14 @@ public final class VgaBios implements PortIoDevice {
     private final Int10Video video;
     private long calls;
 
+    /**
+     * What the option ROM's Java side keeps (INT 10h itself keeps its state in the BIOS data area).
+     *
+     * @param serviceCalls service calls so far (statistics)
+     */
+    public record State(long serviceCalls) {
+    }
+
     private VgaBios(PcBoard board) {
         this.cpu = board.cpu();
         this.video = new Int10Video(board.memory(), board.io(), board.vga());
@@ -48,12 +60,23 @@ public final class VgaBios implements PortIoDevice {
     public static VgaBios attach(PcBoard board) {
         VgaBios v = new VgaBios(board);
         board.io().register(SERVICE_PORT, 1, "vga-bios-services", v);
+        board.snapshotParts().add(SECTION, SECTION_VERSION, true, State.class, v);
         return v;
     }
 
     /** Service calls so far. */
     public long serviceCalls() {
         return calls;
+    }
+
+    @Override
+    public State save() {
+        return new State(calls);
+    }
+
+    @Override
+    public void restore(State s) {
+        calls = s.serviceCalls();
     }
 
     /** The option ROM image (2 KiB) for the board's {@link PciVga} card. */

@@ -2,6 +2,8 @@ package dev.vmm.core.snapshot;
 
 import com.github.luben.zstd.Zstd;
 import com.github.luben.zstd.ZstdCompressCtx;
+import dev.vmm.core.monitor.ResidentMemory;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
@@ -74,7 +76,7 @@ public final class RamSection {
         int bitmapBytes = (n + 7) / 8;
         byte[] bitmap = new byte[bitmapBytes];
         int used = 0;
-        for (int k = 0; k < n; k++) {
+        for (int k = untouched(ram, first, n) ? n : 0; k < n; k++) {
             long off = (first + k) * PAGE;
             if (ram.asSlice(off, PAGE).mismatch(ZERO_PAGE) != -1) {
                 bitmap[k >>> 3] |= (byte) (1 << (k & 7));
@@ -202,6 +204,7 @@ public final class RamSection {
     /** Decompresses {@code ch} into {@code plain} and copies its pages into {@code ram}; clears its absent pages. */
     private static void place(SectionInput in, Chunk ch, byte[] plain, Inflater inflater, MemorySegment ram)
             throws SnapshotFormatException {
+        boolean zeroed = untouched(ram, ch.first(), ch.n());
         int len = ch.present() * PAGE;
         if (ch.present() > 0) {
             boolean ok = inflater != null ? inflate(inflater, ch.packed(), plain, len) : unzstd(ch.packed(), plain, len);
@@ -216,7 +219,7 @@ public final class RamSection {
             if ((ch.bitmap()[k >>> 3] & (1 << (k & 7))) != 0) {
                 MemorySegment.copy(plain, used, ram, ValueLayout.JAVA_BYTE, off, PAGE);
                 used += PAGE;
-            } else if (!zero(ram.asSlice(off, PAGE))) {
+            } else if (!zeroed && !zero(ram.asSlice(off, PAGE))) {
                 ram.asSlice(off, PAGE).fill((byte) 0);   // a page never touched stays unbacked
             }
         }
@@ -251,6 +254,32 @@ public final class RamSection {
         } catch (RuntimeException e) {   // ZstdException: malformed frame
             return false;
         }
+    }
+
+    /**
+     * Compresses and decompresses one page and asks mincore about one: loads zstd's native library, makes
+     * the mincore downcall and loads the codec's classes (a fresh JVM's restore does it on another thread
+     * while it reads the file).
+     */
+    public static void warmUp() {
+        byte[] page = new byte[PAGE];
+        page[1] = 1;
+        byte[] packed = Zstd.compress(page, ZSTD_LEVEL);
+        if (!unzstd(packed, new byte[PAGE], PAGE)) {
+            throw new IllegalStateException("zstd does not decompress what it compressed");
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            untouched(arena.allocate(PAGE, PAGE), 0, 1);     // mincore's downcall
+        }
+    }
+
+    /**
+     * True if no page of the {@code n} pages from {@code first} is backed by the host (mincore): they
+     * read as zeros, so they need no check, and checking would back them with the zero page (a fresh
+     * 256 MiB board has some 60,000 of them, each a page fault).
+     */
+    private static boolean untouched(MemorySegment ram, long first, int n) {
+        return ResidentMemory.residentBytes(ram.asSlice(first * PAGE, (long) n * PAGE)) == 0;
     }
 
     private static final MemorySegment ZERO_PAGE = MemorySegment.ofArray(new byte[PAGE]);

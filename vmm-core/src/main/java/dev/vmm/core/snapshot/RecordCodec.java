@@ -41,6 +41,44 @@ public final class RecordCodec {
     /** Nesting deeper than this is refused (a crafted file must not overflow the stack). */
     private static final int MAX_DEPTH = 32;
 
+    /**
+     * What reflection tells about one record class: its components (names, generic types, accessors) and
+     * canonical constructor. Immutable, derived from the class alone, so one per class serves every VM of
+     * the JVM; computing it per record instance made a restore's decode several times slower.
+     */
+    private record Shape(RecordComponent[] components, Method[] accessors, Type[] types, Map<String, Integer> index,
+                         Constructor<?> constructor) {
+        static Shape of(Class<?> type) {
+            RecordComponent[] comps = type.getRecordComponents();
+            Method[] accessors = new Method[comps.length];
+            Type[] types = new Type[comps.length];
+            Class<?>[] raw = new Class<?>[comps.length];
+            Map<String, Integer> index = new HashMap<>();
+            for (int k = 0; k < comps.length; k++) {
+                accessors[k] = comps[k].getAccessor();
+                accessors[k].setAccessible(true);
+                types[k] = comps[k].getGenericType();
+                raw[k] = comps[k].getType();
+                index.put(comps[k].getName(), k);
+            }
+            try {
+                Constructor<?> ctor = type.getDeclaredConstructor(raw);
+                ctor.setAccessible(true);
+                return new Shape(comps, accessors, types, Map.copyOf(index), ctor);
+            } catch (NoSuchMethodException e) {
+                throw new IllegalStateException("no canonical constructor in " + type.getName(), e);
+            }
+        }
+    }
+
+    /** Per-class metadata (a cache of immutable reflection results, not state: see {@link Shape}). */
+    private static final ClassValue<Shape> SHAPES = new ClassValue<>() {
+        @Override
+        protected Shape computeValue(Class<?> type) {
+            return Shape.of(type);
+        }
+    };
+
     private RecordCodec() {
     }
 
@@ -116,20 +154,19 @@ public final class RecordCodec {
     }
 
     private static void writeFields(SectionOutput out, Record r) {
-        RecordComponent[] comps = r.getClass().getRecordComponents();
+        Shape shape = SHAPES.get(r.getClass());
+        RecordComponent[] comps = shape.components();
         out.u16(comps.length);
-        for (RecordComponent c : comps) {
-            byte[] name = c.getName().getBytes(StandardCharsets.UTF_8);
+        for (int k = 0; k < comps.length; k++) {
+            byte[] name = comps[k].getName().getBytes(StandardCharsets.UTF_8);
             out.u8(name.length).bytes(name);
             Object v;
             try {
-                Method m = c.getAccessor();
-                m.setAccessible(true);
-                v = m.invoke(r);
+                v = shape.accessors()[k].invoke(r);
             } catch (IllegalAccessException | InvocationTargetException e) {
-                throw new IllegalStateException("cannot read " + r.getClass().getName() + "." + c.getName(), e);
+                throw new IllegalStateException("cannot read " + r.getClass().getName() + "." + comps[k].getName(), e);
             }
-            writeValue(out, v, c.getGenericType());
+            writeValue(out, v, shape.types()[k]);
         }
     }
 
@@ -222,38 +259,32 @@ public final class RecordCodec {
         }
         int at = in.position();
         int n = in.u16();
-        RecordComponent[] comps = type.getRecordComponents();
-        Map<String, RecordComponent> byName = new HashMap<>();
-        for (RecordComponent c : comps) {
-            byName.put(c.getName(), c);
-        }
-        Map<String, Object> values = new HashMap<>();
+        Shape shape = SHAPES.get(type);
+        RecordComponent[] comps = shape.components();
+        Object[] args = new Object[comps.length];
+        boolean[] seen = new boolean[comps.length];
         for (int k = 0; k < n; k++) {
             int fieldAt = in.position();
             String name = new String(in.bytes(in.u8()), StandardCharsets.UTF_8);
             String path = field.isEmpty() ? name : field + "." + name;
-            RecordComponent c = byName.get(name);
+            Integer c = shape.index().get(name);
             if (c == null) {
                 throw SnapshotFormatException.inSection(in.section(), fieldAt, "field '" + path
                         + "' is unknown to this vmm (" + type.getSimpleName() + ")");
             }
-            if (values.containsKey(name)) {
+            if (seen[c]) {
                 throw SnapshotFormatException.inSection(in.section(), fieldAt, "field '" + path + "' appears twice");
             }
-            values.put(name, readValue(in, c.getGenericType(), path, depth + 1));
+            seen[c] = true;
+            args[c] = readValue(in, shape.types()[c], path, depth + 1);
         }
-        Object[] args = new Object[comps.length];
-        Class<?>[] types = new Class<?>[comps.length];
         for (int k = 0; k < comps.length; k++) {
-            RecordComponent c = comps[k];
-            types[k] = c.getType();
-            args[k] = values.containsKey(c.getName()) ? values.get(c.getName())
-                    : absent(in, at, field, c);
+            if (!seen[k]) {
+                args[k] = absent(in, at, field, comps[k]);
+            }
         }
         try {
-            Constructor<?> ctor = type.getDeclaredConstructor(types);
-            ctor.setAccessible(true);
-            return ctor.newInstance(args);
+            return shape.constructor().newInstance(args);
         } catch (InvocationTargetException e) {
             throw SnapshotFormatException.inSection(in.section(), at, "bad " + type.getSimpleName() + ": "
                     + e.getCause().getMessage());

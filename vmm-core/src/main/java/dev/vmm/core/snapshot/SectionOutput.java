@@ -78,7 +78,7 @@ public final class SectionOutput {
     }
 
     /** The payload buffer; valid bytes are [0, {@link #size()}). */
-    byte[] buffer() {
+    public byte[] buffer() {
         return buf;
     }
 }

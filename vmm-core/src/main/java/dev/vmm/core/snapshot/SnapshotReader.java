@@ -12,8 +12,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.DigestInputStream;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -46,14 +46,12 @@ public final class SnapshotReader {
     public static Snapshot read(Path file, Set<String> known) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
-            MessageDigest sha = SnapshotWriter.sha256();
-            DigestInputStream in = new DigestInputStream(new BufferedInputStream(Channels.newInputStream(ch), 1 << 16), sha);
-            Source s = new Source(in, size);
-            return read(s, sha, known);
+            Source s = new Source(new BufferedInputStream(Channels.newInputStream(ch), 1 << 16), size);
+            return read(s, known);
         }
     }
 
-    private static Snapshot read(Source s, MessageDigest sha, Set<String> known) throws IOException {
+    private static Snapshot read(Source s, Set<String> known) throws IOException {
         int m = (int) Math.min(SnapshotFormat.MAGIC.length, s.remaining());
         byte[] magic = s.bytes(m, "the magic");
         if (!Arrays.equals(magic, 0, m, SnapshotFormat.MAGIC, 0, m)) {
@@ -62,7 +60,8 @@ public final class SnapshotReader {
         if (m < SnapshotFormat.MAGIC.length) {
             throw new SnapshotFormatException("truncated file: ends at byte " + m + " inside the magic");
         }
-        int version = s.u16("the header");
+        byte[] versionBytes = s.bytes(2, "the header");
+        int version = (versionBytes[0] & 0xFF) | (versionBytes[1] & 0xFF) << 8;
         if (version > SnapshotFormat.VERSION) {
             throw new SnapshotFormatException("written by a newer vmm: format version " + version
                     + ", this vmm reads up to " + SnapshotFormat.VERSION);
@@ -70,6 +69,11 @@ public final class SnapshotReader {
         if (version < 1) {
             throw new SnapshotFormatException("invalid format version " + version);
         }
+        // The trailer's checksum covers every byte from the magic on: version 1 a SHA-256, version 2 a CRC-32C.
+        FileSum sum = version == 1 ? new Sha256Sum() : new Crc32cSum();
+        sum.update(magic, 0, magic.length);
+        sum.update(versionBytes, 0, 2);
+        s.sum = sum;
         s.u16("the header"); // header flags: none defined, ignored
         String note = utf8(s.bytes(s.u16("the header"), "the header's note"), "the header's note");
         List<Snapshot.Section> sections = new ArrayList<>();
@@ -120,13 +124,14 @@ public final class SnapshotReader {
             sections.add(new Snapshot.Section(name, sectionVersion, flags, payload));
         }
         long declared = s.u32("the trailer");
-        byte[] expected = sha.digest();
-        byte[] digest = s.bytes(SnapshotFormat.DIGEST_BYTES, "the trailer's SHA-256");
+        s.sum = null;
+        byte[] expected = sum.value();
+        byte[] digest = s.bytes(expected.length, "the trailer's " + sum.name());
         if (declared != count) {
             throw new SnapshotFormatException("corrupted file: the trailer counts " + declared + " sections, the file has " + count);
         }
         if (!MessageDigest.isEqual(expected, digest)) {
-            throw new SnapshotFormatException("corrupted file: SHA-256 mismatch (expected "
+            throw new SnapshotFormatException("corrupted file: " + sum.name() + " mismatch (expected "
                     + HexFormat.of().formatHex(digest) + ", computed " + HexFormat.of().formatHex(expected) + ")");
         }
         if (s.remaining() != 0) {
@@ -144,11 +149,72 @@ public final class SnapshotReader {
         }
     }
 
+    /** The trailer's checksum of the file, fed with every byte read before it. */
+    private interface FileSum {
+        void update(byte[] b, int off, int len);
+
+        /** The value as the trailer stores it. */
+        byte[] value();
+
+        String name();
+    }
+
+    /** Format 1: SHA-256. */
+    private static final class Sha256Sum implements FileSum {
+        private final MessageDigest sha;
+
+        Sha256Sum() {
+            try {
+                sha = MessageDigest.getInstance("SHA-256");
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException("SHA-256 missing from the JDK", e);
+            }
+        }
+
+        @Override
+        public void update(byte[] b, int off, int len) {
+            sha.update(b, off, len);
+        }
+
+        @Override
+        public byte[] value() {
+            return sha.digest();
+        }
+
+        @Override
+        public String name() {
+            return "SHA-256";
+        }
+    }
+
+    /** Format 2: CRC-32C, little-endian. */
+    private static final class Crc32cSum implements FileSum {
+        private final CRC32C crc = new CRC32C();
+
+        @Override
+        public void update(byte[] b, int off, int len) {
+            crc.update(b, off, len);
+        }
+
+        @Override
+        public byte[] value() {
+            long v = crc.getValue();
+            return new byte[] {(byte) v, (byte) (v >>> 8), (byte) (v >>> 16), (byte) (v >>> 24)};
+        }
+
+        @Override
+        public String name() {
+            return "CRC-32C";
+        }
+    }
+
     /** Little-endian reads with truncation reported as a {@link SnapshotFormatException}. */
     private static final class Source {
         private final InputStream in;
         private final long size;
         private long pos;
+        /** Where the bytes read go (the file's checksum), or null. */
+        FileSum sum;
 
         Source(InputStream in, long size) {
             this.in = in;
@@ -177,6 +243,9 @@ public final class SnapshotReader {
                 throw truncated(what);
             }
             pos += n;
+            if (sum != null) {
+                sum.update(b, 0, b.length);
+            }
             return b;
         }
 

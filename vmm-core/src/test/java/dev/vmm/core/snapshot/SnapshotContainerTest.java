@@ -114,8 +114,8 @@ class SnapshotContainerTest {
 
     @Test
     void newerFormatVersionIsRefused() throws IOException {
-        Path file = patched(sample(), 8, 0x03); // version 1 -> 2
-        assertEquals("written by a newer vmm: format version 2, this vmm reads up to 1", refusal(file));
+        Path file = patched(sample(), 8, 0x01); // version 2 -> 3
+        assertEquals("written by a newer vmm: format version 3, this vmm reads up to 2", refusal(file));
     }
 
     @Test
@@ -146,10 +146,10 @@ class SnapshotContainerTest {
     void damageOutsidePayloadsIsCaughtByTheTrailer() throws IOException {
         Path file = sample();
         long size = Files.size(file);
-        assertTrue(refusal(patched(file, 15, 1)).startsWith("corrupted file: SHA-256 mismatch"), "note byte");
-        assertTrue(refusal(patched(file, (int) size - 1, 1)).startsWith("corrupted file: SHA-256 mismatch"), "digest");
+        assertTrue(refusal(patched(file, 15, 1)).startsWith("corrupted file: CRC-32C mismatch"), "note byte");
+        assertTrue(refusal(patched(file, (int) size - 1, 1)).startsWith("corrupted file: CRC-32C mismatch"), "checksum");
         assertEquals("corrupted file: the trailer counts 3 sections, the file has 2",
-                refusal(patched(file, (int) size - 32 - 4, 1)));
+                refusal(patched(file, (int) size - 4 - 4, 1)));
         Path longer = dir.resolve("longer.vmmsnap");
         byte[] b = Files.readAllBytes(file);
         Files.write(longer, Arrays.copyOf(b, b.length + 1));
@@ -162,7 +162,7 @@ class SnapshotContainerTest {
         byte[] b = Files.readAllBytes(file);
         int cpuPayload = FIRST_SECTION + 2 + 3 + 2 + 2 + 8;
         int[] cuts = {0, 5, 8, 11, FIRST_SECTION - 1, FIRST_SECTION, FIRST_SECTION + 3, cpuPayload - 1, cpuPayload + 50,
-            b.length / 2, b.length - 40, b.length - 33, b.length - 10, b.length - 1};
+            b.length / 2, b.length - 40, b.length - 9, b.length - 5, b.length - 1};
         for (int cut : cuts) {
             Path t = dir.resolve("cut-" + cut);
             Files.write(t, Arrays.copyOf(b, cut));

@@ -8,6 +8,7 @@ import dev.vmm.core.snapshot.CpuSection;
 import dev.vmm.core.snapshot.RamSection;
 import dev.vmm.core.snapshot.RecordCodec;
 import dev.vmm.core.snapshot.SectionInput;
+import dev.vmm.core.snapshot.SectionOutput;
 import dev.vmm.core.snapshot.Snapshot;
 import dev.vmm.core.snapshot.SnapshotFormatException;
 import dev.vmm.core.snapshot.SnapshotWriter;
@@ -37,8 +38,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The snapshot of a whole {@link PcBoard}: its shape (what the board was built from, so a restore
@@ -52,6 +57,7 @@ import java.util.function.Supplier;
  * pending timer), the CPU, then the devices, each re-arming its timers from its restored registers.
  */
 public final class BoardSnapshot {
+    private static final Logger log = LoggerFactory.getLogger(BoardSnapshot.class);
     /** The board's shape. */
     public static final String SHAPE = "board";
     public static final String FPU = "fpu";
@@ -264,6 +270,10 @@ public final class BoardSnapshot {
             Record state = p.save().get();
             w.section(p.name(), VERSION, false, out -> RecordCodec.write(out, state));
         }
+        for (SnapshotParts.Part<?> p : b.snapshotParts().all()) {
+            Record state = p.persist().save();
+            w.section(p.name(), p.version(), p.optional(), out -> RecordCodec.write(out, state));
+        }
     }
 
     /** The board shape stored in {@code s} (to build the board a restore goes into). */
@@ -278,35 +288,150 @@ public final class BoardSnapshot {
      * then unusable and must be closed).
      */
     public static void restore(PcBoard b, Snapshot s) throws SnapshotFormatException {
+        restore(b, s, Set.of());
+    }
+
+    /**
+     * Restores {@code s} into {@code b} as {@link #restore(PcBoard, Snapshot)} does, and also the
+     * board's {@linkplain PcBoard#snapshotParts() registered parts}: each from its section, or left as
+     * built when the file lacks it (written before the part existed). A section that is neither the
+     * board's, nor a registered part's, nor one of {@code others} (sections the caller reads itself) is
+     * refused: the snapshot holds state this machine would drop.
+     */
+    public static void restore(PcBoard b, Snapshot s, Set<String> others) throws SnapshotFormatException {
         String diff = Shape.of(b.config()).difference(shape(s));
         if (diff != null) {
             throw new SnapshotFormatException("the snapshot's machine differs from the one built for it: " + diff);
         }
+        // RAM is decompressed on other threads while this one decodes the other sections; nothing else
+        // touches the fresh board's RAM meanwhile, and the board is not left before RAM is done.
+        SectionInput ramIn = s.require(RamSection.NAME);
+        FutureTask<Void> ram = new FutureTask<>(() -> {
+            long t0 = System.nanoTime();
+            RamSection.read(ramIn, b.memory().ram());
+            log.debug("RAM restored in {} ms", (System.nanoTime() - t0) / 1_000_000);
+            return null;
+        });
+        Thread.ofPlatform().name("snapshot-ram").start(ram);
+        Decoded d;
+        try {
+            d = decode(b, s, others);
+        } finally {
+            SnapshotFormatException e = await(ram);
+            if (e != null) {
+                throw e;
+            }
+        }
+        apply(CLOCK, () -> b.clock().restore(d.clock()));
+        apply(CpuSection.NAME, () -> b.cpu().restore(d.cpu()));
+        for (Map.Entry<Part<?>, Record> e : d.states().entrySet()) {
+            apply(e.getKey().name(), () -> restorePart(e.getKey(), e.getValue()));
+        }
+        for (Map.Entry<SnapshotParts.Part<?>, Record> e : d.extra().entrySet()) {
+            apply(e.getKey().name(), () -> restoreExtra(e.getKey(), e.getValue()));
+        }
+    }
+
+    /** Every section but RAM, decoded. */
+    private record Decoded(VirtualClock.State clock, CpuState cpu, Map<Part<?>, Record> states,
+                           Map<SnapshotParts.Part<?>, Record> extra) {
+    }
+
+    private static Decoded decode(PcBoard b, Snapshot s, Set<String> others) throws SnapshotFormatException {
+        long t0 = System.nanoTime();
         VirtualClock.State clock = read(s.require(CLOCK), VirtualClock.State.class);
         CpuState cpu = CpuSection.read(s.require(CpuSection.NAME));
-        List<Part<?>> parts = devices(b);
         Map<Part<?>, Record> states = new LinkedHashMap<>();
         Set<String> expected = new HashSet<>(Set.of(SHAPE, RamSection.NAME, CLOCK, CpuSection.NAME));
-        for (Part<?> p : parts) {
+        for (Part<?> p : devices(b)) {
             states.put(p, read(s.require(p.name()), p.type()));
             expected.add(p.name());
         }
-        for (Snapshot.Section sec : s.sections()) {
-            if (sectionNames().contains(sec.name()) && !expected.contains(sec.name())) {
-                throw new SnapshotFormatException("the snapshot has a '" + sec.name()
-                        + "' section for a device this machine lacks");
+        Map<SnapshotParts.Part<?>, Record> extra = new LinkedHashMap<>();
+        for (SnapshotParts.Part<?> p : b.snapshotParts().all()) {
+            expected.add(p.name());
+            var sec = s.find(p.name());
+            if (sec.isPresent()) {
+                SectionInput in = sec.get().input();
+                if (in.version() > p.version()) {
+                    throw new SnapshotFormatException("section '" + p.name() + "' has version " + in.version()
+                            + ", this vmm reads up to " + p.version());
+                }
+                extra.put(p, RecordCodec.read(in, p.type()));
             }
         }
-        RamSection.read(s.require(RamSection.NAME), b.memory().ram());
-        apply(CLOCK, () -> b.clock().restore(clock));
-        apply(CpuSection.NAME, () -> b.cpu().restore(cpu));
-        for (Map.Entry<Part<?>, Record> e : states.entrySet()) {
-            apply(e.getKey().name(), () -> restorePart(e.getKey(), e.getValue()));
+        for (Snapshot.Section sec : s.sections()) {
+            if (!expected.contains(sec.name()) && !others.contains(sec.name())) {
+                throw new SnapshotFormatException("the snapshot has a '" + sec.name() + "' section for "
+                        + (sectionNames().contains(sec.name()) ? "a device" : "a part") + " this machine lacks");
+            }
+        }
+        log.debug("device sections decoded in {} ms", (System.nanoTime() - t0) / 1_000_000);
+        return new Decoded(clock, cpu, states, extra);
+    }
+
+    /** Waits for {@code task}; its format error, or null. */
+    private static SnapshotFormatException await(FutureTask<Void> task) {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    task.get();
+                    return null;
+                } catch (InterruptedException e) {
+                    interrupted = true;         // the RAM thread must finish before the board may be closed
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof SnapshotFormatException f) {
+                        return f;
+                    }
+                    if (e.getCause() instanceof RuntimeException r) {
+                        throw r;
+                    }
+                    throw new IllegalStateException(e.getCause());
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * Encodes and decodes the state of every part of {@code b} in memory, and RAM's compressor: in a fresh
+     * JVM, the first use of the record encoding (reflection, method handles) and of zstd costs far more
+     * than the work itself. A restore runs this on another thread, on a throwaway board, while it reads
+     * the file.
+     */
+    public static void warmUp(PcBoard b) {
+        List<Record> states = new ArrayList<>();
+        states.add(b.clock().save());
+        for (Part<?> p : devices(b)) {
+            states.add(p.save().get());
+        }
+        for (SnapshotParts.Part<?> p : b.snapshotParts().all()) {
+            states.add(p.persist().save());
+        }
+        try {
+            for (Record r : states) {
+                SectionOutput out = new SectionOutput();
+                RecordCodec.write(out, r);
+                RecordCodec.read(new SectionInput("warm-up", VERSION, Arrays.copyOf(out.buffer(), out.size())),
+                        r.getClass());
+            }
+            CpuSection.write(new SectionOutput(), b.cpu().save());
+            RamSection.warmUp();
+        } catch (SnapshotFormatException e) {
+            throw new IllegalStateException("a state does not decode as it was encoded", e);
         }
     }
 
     private static <S extends Record> void restorePart(Part<S> p, Record state) {
         p.restore().accept(p.type().cast(state));
+    }
+
+    private static <S extends Record> void restoreExtra(SnapshotParts.Part<S> p, Record state) {
+        p.persist().restore(p.type().cast(state));
     }
 
     private static void apply(String section, Runnable r) throws SnapshotFormatException {

@@ -118,6 +118,7 @@ public final class PcBoard implements AutoCloseable {
     private volatile boolean stopRequested;
     private final VcpuGate gate;
     private final HostedSlices slices;
+    private final SnapshotParts snapshotParts = new SnapshotParts();
 
     PcBoard(BoardConfig config) {
         this.config = config;
@@ -579,6 +580,11 @@ public final class PcBoard implements AutoCloseable {
 
     public FerrLatch coprocessorError() {
         return ferr;
+    }
+
+    /** State other modules keep for this board, saved with it (see {@link BoardSnapshot}). */
+    public SnapshotParts snapshotParts() {
+        return snapshotParts;
     }
 
     /** Releases guest memory. Serial backends and disk images belong to whoever made the config. */

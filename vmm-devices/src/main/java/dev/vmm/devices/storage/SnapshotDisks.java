@@ -7,11 +7,15 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The disks of a snapshot: at snapshot time each disk's image is frozen (never written again) so
@@ -30,9 +34,20 @@ public final class SnapshotDisks {
      * @param path   the absolute path
      * @param size   the file's size in bytes
      * @param sha256 the SHA-256 of the file, hexadecimal
+     * @param stat   the file's identity when it was hashed, "device:inode:mtime:ctime" in nanoseconds, or ""
+     *               (unknown, or the file was modified less than {@link #RACY_NANOS} before: see {@link #check})
      */
-    public record ImageFile(String path, long size, String sha256) {
+    public record ImageFile(String path, long size, String sha256, String stat) {
+        public ImageFile(String path, long size, String sha256) {
+            this(path, size, sha256, "");
+        }
     }
+
+    /**
+     * A file modified or changed less than this before it was hashed gets no quick-check identity: a
+     * write in the same timestamp tick as the hash would leave its times unchanged (git's "racily clean").
+     */
+    static final long RACY_NANOS = 2_000_000_000L;
 
     private SnapshotDisks() {
     }
@@ -61,6 +76,66 @@ public final class SnapshotDisks {
         return file.toAbsolutePath();
     }
 
+    /**
+     * Where the guest's writes to {@code disk} go now: {@code "cow"} (held in memory), {@code "ro"}
+     * (refused) or {@code "rw"} (written to the image or its overlay file).
+     */
+    public static String mode(SwappableDisk disk) {
+        BlockDevice current = disk.current();
+        if (current instanceof CopyOnWriteDisk || current instanceof RawImage r && r.overlay().isPresent()) {
+            return "cow";
+        }
+        return current.readOnly() ? "ro" : "rw";
+    }
+
+    /** One file (not a disk image's chain) by absolute path, size, SHA-256 and identity. */
+    public static ImageFile describeFile(Path file) throws IOException {
+        return describeFile(file, RACY_NANOS);
+    }
+
+    /** {@link #describeFile(Path)} with another racy window (tests). */
+    static ImageFile describeFile(Path file, long racyNanos) throws IOException {
+        Path p = file.toAbsolutePath();
+        String before = stat(p);
+        long size = Files.size(p);
+        String sha = sha256(p);
+        String after = stat(p);
+        boolean settled = before.equals(after) && settled(p, racyNanos);
+        return new ImageFile(p.toString(), size, sha, settled ? after : "");
+    }
+
+    /**
+     * The identity of {@code p} as the file system reports it (device and inode, modification and
+     * status-change times in ns), or "" where the platform has no such attributes. Writing the file changes
+     * its modification time; any change of it or of its metadata, even setting the modification time
+     * back, changes the status-change time, which no user can set.
+     */
+    static String stat(Path p) throws IOException {
+        try {
+            Map<String, Object> a = Files.readAttributes(p, "unix:dev,ino,lastModifiedTime,ctime");
+            return a.get("dev") + ":" + a.get("ino") + ":" + nanos(a.get("lastModifiedTime")) + ":"
+                    + nanos(a.get("ctime"));
+        } catch (UnsupportedOperationException | IllegalArgumentException e) {
+            return "";
+        }
+    }
+
+    private static long nanos(Object time) {
+        return ((FileTime) time).to(TimeUnit.NANOSECONDS);
+    }
+
+    /** True if {@code p} was last modified and changed at least {@code racyNanos} ago. */
+    private static boolean settled(Path p, long racyNanos) throws IOException {
+        try {
+            Map<String, Object> a = Files.readAttributes(p, "unix:lastModifiedTime,ctime");
+            Instant t = Instant.now();
+            long now = t.getEpochSecond() * 1_000_000_000L + t.getNano();
+            return now - nanos(a.get("lastModifiedTime")) >= racyNanos && now - nanos(a.get("ctime")) >= racyNanos;
+        } catch (UnsupportedOperationException | IllegalArgumentException e) {
+            return false;
+        }
+    }
+
     /** The chain of {@code top}: the image and its backing files, each with its size and SHA-256. */
     public static List<ImageFile> describe(Path top) throws IOException {
         List<ImageFile> chain = new ArrayList<>();
@@ -69,7 +144,7 @@ public final class SnapshotDisks {
             if (chain.size() > 16) {
                 throw new IOException("backing chain of " + top + " is longer than 16 files");
             }
-            chain.add(new ImageFile(p.toString(), Files.size(p), sha256(p)));
+            chain.add(describeFile(p));
             Path next = null;
             if (DiskFormat.probe(p) == DiskFormat.QCOW2) {
                 try (Qcow2Image q = Qcow2Image.open(p, false)) {
@@ -89,18 +164,32 @@ public final class SnapshotDisks {
      * one line (naming the file), or null.
      */
     public static String check(List<ImageFile> chain) throws IOException {
-        for (ImageFile f : chain) {
+        return check(chain, "disk image");
+    }
+
+    /**
+     * Checks that every file of {@code files} is still there and unchanged; returns the problem as
+     * one line naming the file as {@code what} ("disk image", "kernel file"), or null. A file whose
+     * identity ({@link #stat}: the same inode, modification and status-change times) is the one recorded
+     * when it was hashed is unchanged without hashing it again, as git and rsync decide; any other file
+     * (copied, touched, rewritten, or recorded without an identity) is hashed and compared.
+     */
+    public static String check(List<ImageFile> files, String what) throws IOException {
+        for (ImageFile f : files) {
             Path p = Path.of(f.path());
             if (!Files.isRegularFile(p)) {
-                return "disk image " + p + " is missing" + (Files.exists(p) ? " (not a regular file)" : "");
+                return what + " " + p + " is missing" + (Files.exists(p) ? " (not a regular file)" : "");
             }
             long size = Files.size(p);
             if (size != f.size()) {
-                return "disk image " + p + " changed since the snapshot (" + size + " bytes, the snapshot says "
+                return what + " " + p + " changed since the snapshot (" + size + " bytes, the snapshot says "
                         + f.size() + ")";
             }
+            if (f.stat() != null && !f.stat().isEmpty() && f.stat().equals(stat(p))) {
+                continue;
+            }
             if (!sha256(p).equals(f.sha256())) {
-                return "disk image " + p + " changed since the snapshot (its SHA-256 differs)";
+                return what + " " + p + " changed since the snapshot (its SHA-256 differs)";
             }
         }
         return null;

@@ -25,14 +25,18 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The compatibility promise for whole-machine snapshots: {@code snapshots/golden-pc-1.vmmsnap}
- * (container format 1; board 1, ram 2, clock 1, cpu 1, fpu 1 and every device section at version 1)
- * loads in this vmm, restores into a board of its shape, and the guest goes on to print exactly what
- * it printed when the file was written. The expected values are literals; the file is never
- * regenerated once committed (run with {@code -Dvmm.snapshot.regenerate=true} to create it the first
- * time). The guest is snapshot/board-guest.s, saved in its 30th timer tick, just after the tick count went up.
+ * (container format 1, SHA-256 trailer; board 1, ram 2, clock 1, cpu 1, fpu 1 and every device section
+ * at version 1) and {@code snapshots/golden-pc-2.vmmsnap} (the same sections in container format 2,
+ * CRC-32C trailer) load in this vmm, restore into a board of their shape, and the guest goes on to
+ * print exactly what it printed when the files were written. The expected values are literals; a file
+ * is never regenerated once committed (run with {@code -Dvmm.snapshot.regenerate=true} to create the
+ * newest one the first time). The guest is snapshot/board-guest.s, saved in its 30th timer tick, just
+ * after the tick count went up; both files hold the same machine state.
  */
 class GoldenPcSnapshotTest {
     static final String RESOURCE = "/snapshots/golden-pc-1.vmmsnap";
+    /** The newest golden file, the one {@link #regenerateGoldenPc} writes. */
+    static final String RESOURCE_2 = "/snapshots/golden-pc-2.vmmsnap";
     /** Serial output of the guest after the save, up to its debug exit. */
     static final String REST = GoldenValues.REST;
 
@@ -58,10 +62,19 @@ class GoldenPcSnapshotTest {
 
     @Test
     void goldenPcSnapshotRestoresAndTheGuestGoesOnExactly() throws Exception {
-        var url = GoldenPcSnapshotTest.class.getResource(RESOURCE);
-        assertTrue(url != null, "missing test resource " + RESOURCE);
+        restoresExactly(RESOURCE, 1, GoldenValues.NANOS, REST);
+    }
+
+    @Test
+    void goldenPcSnapshotOfFormat2RestoresAndTheGuestGoesOnExactly() throws Exception {
+        restoresExactly(RESOURCE_2, 2, GoldenValues.NANOS_2, GoldenValues.REST_2);
+    }
+
+    private void restoresExactly(String resource, int format, long nanos, String rest) throws Exception {
+        var url = GoldenPcSnapshotTest.class.getResource(resource);
+        assertTrue(url != null, "missing test resource " + resource);
         Snapshot s = SnapshotReader.read(Path.of(url.toURI()), BoardSnapshot.sectionNames());
-        assertEquals(1, s.formatVersion());
+        assertEquals(format, s.formatVersion());
         assertEquals(List.of("board", "ram", "clock", "cpu", "fpu", "pic", "ioapic", "lapic", "pit", "rtc", "hpet",
                 "i8042", "a20", "port92", "uart0", "vga", "pci", "piix3", "ide", "acpi-pm", "ferr", "isa-irq"),
                 s.sections().stream().map(Snapshot.Section::name).toList());
@@ -70,7 +83,7 @@ class GoldenPcSnapshotTest {
         try (RawImage d = RawImage.open(disk(), RawImage.Mode.COPY_ON_WRITE); PcBoard b = board(com1, d)) {
             BoardSnapshot.restore(b, s);
             assertEquals(GoldenValues.ICOUNT, b.cpu().instructionCount());
-            assertEquals(GoldenValues.NANOS, b.clock().nanos());
+            assertEquals(nanos, b.clock().nanos());
             assertEquals(GoldenValues.RIP, b.cpu().rip);
             assertEquals(30, b.memory().read16(0x600), "ticks so far");
             assertEquals(30, b.memory().read16(0x602), "the x87 sum stored by the last tick's FIST: 1 + 29");
@@ -81,14 +94,17 @@ class GoldenPcSnapshotTest {
             assertEquals(GoldenValues.RAM_SHA256, HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
                     .digest(b.memory().ram().toArray(ValueLayout.JAVA_BYTE))));
             assertEquals(new PcBoard.Exit(PcBoard.ExitKind.DEBUG_EXIT, 0x21), b.run(500_000_000L));
-            assertEquals(REST, com1.toString());
+            assertEquals(rest, com1.toString());
         }
     }
 
     @Test
     @EnabledIfSystemProperty(named = "vmm.snapshot.regenerate", matches = "true")
     void regenerateGoldenPc() throws Exception {
-        Path target = Path.of("src/test/resources" + RESOURCE);
+        Path target = Path.of("src/test/resources" + RESOURCE_2);
+        if (Files.exists(target)) {
+            throw new IllegalStateException(target + " exists: golden files are never regenerated");
+        }
         Files.createDirectories(target.getParent());
         ByteArrayOutputStream com1 = new ByteArrayOutputStream();
         try (RawImage d = RawImage.open(disk(), RawImage.Mode.COPY_ON_WRITE); PcBoard b = board(com1, d)) {
@@ -108,7 +124,7 @@ class GoldenPcSnapshotTest {
             while (b.memory().read16(0x600) < 30) {
                 b.run(1);
             }
-            SnapshotWriter w = new SnapshotWriter("golden pc 1: vmm-devices whole-board compatibility fixture");
+            SnapshotWriter w = new SnapshotWriter("golden pc 2: vmm-devices whole-board compatibility fixture, format 2");
             BoardSnapshot.addSections(w, b);
             w.writeTo(target);
             System.err.printf("ICOUNT=%d NANOS=%d RIP=0x%x RAM=%s%n", b.cpu().instructionCount(), b.clock().nanos(),

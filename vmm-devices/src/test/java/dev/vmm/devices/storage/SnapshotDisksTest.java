@@ -10,6 +10,7 @@ import dev.vmm.devices.storage.formats.DiskImages;
 import dev.vmm.devices.storage.qcow2.Qcow2Image;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -106,5 +107,29 @@ class SnapshotDisksTest {
                 + "says " + SIZE + ")", SnapshotDisks.check(chain));
         Files.delete(base);
         assertEquals("disk image " + base.toAbsolutePath() + " is missing", SnapshotDisks.check(chain));
+    }
+
+    /**
+     * A file recorded with its identity passes the check without being hashed again while the identity
+     * holds; rewriting it, even with the same size and the modification time set back, changes its
+     * status-change time, so it is hashed and the change found.
+     */
+    @Test
+    void theQuickCheckByIdentityStillSeesARewrittenFile() throws Exception {
+        Path base = base();
+        SnapshotDisks.ImageFile racy = SnapshotDisks.describeFile(base);
+        assertEquals("", racy.stat(), "just written: no identity recorded");
+        SnapshotDisks.ImageFile f = SnapshotDisks.describeFile(base, 0);
+        assertEquals(SnapshotDisks.stat(base.toAbsolutePath()), f.stat());
+        assertTrue(f.stat().split(":").length == 4, f.stat());
+        assertNull(SnapshotDisks.check(List.of(f)));
+        FileTime mtime = Files.getLastModifiedTime(base);
+        byte[] b = Files.readAllBytes(base);
+        b[7] ^= 1;
+        Files.write(base, b);
+        Files.setLastModifiedTime(base, mtime);
+        assertEquals(mtime, Files.getLastModifiedTime(base));
+        assertEquals("disk image " + base.toAbsolutePath() + " changed since the snapshot (its SHA-256 differs)",
+                SnapshotDisks.check(List.of(f)));
     }
 }
