@@ -15,8 +15,6 @@ import dev.vmm.devices.storage.SnapshotDisks;
 import dev.vmm.devices.storage.SwappableDisk;
 import dev.vmm.devices.storage.formats.DiskImages;
 import dev.vmm.devices.storage.qcow2.Qcow2Overlay;
-import dev.vmm.firmware.bios.Bios;
-import dev.vmm.firmware.bios.VgaBios;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
@@ -252,15 +250,9 @@ public final class RestoreCommand implements Callable<Integer> {
             }
             PcBoard board = b.build();
             try {
-                switch (boot) {
-                    case BIOS -> Bios.attach(board, loaded.recipe().bootOrder().isEmpty() ? Bios.DEFAULT_ORDER
-                            : Bios.BootDevice.parseOrder(loaded.recipe().bootOrder()));
-                    case EXTERNAL_BIOS -> VgaBios.attach(board);
-                    case KERNEL -> {
-                        if (!first) {
-                            reboot.install(board);          // the kernel, its tables and command line, as vmm run
-                        }
-                    }
+                VmSnapshots.attachFirmware(board, loaded.recipe());
+                if (boot == VmSnapshots.Boot.KERNEL && !first) {
+                    reboot.install(board);          // the kernel, its tables and command line, as vmm run
                 }
                 if (first) {
                     long t2 = System.nanoTime();

@@ -12,8 +12,6 @@ import dev.vmm.devices.ide.IdeDrive;
 import dev.vmm.devices.serial.NullBackend;
 import dev.vmm.devices.serial.SerialBackend;
 import dev.vmm.devices.storage.SnapshotDisks;
-import dev.vmm.firmware.bios.Bios;
-import dev.vmm.firmware.bios.VgaBios;
 import java.io.IOException;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.RecordComponent;
@@ -22,6 +20,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A VM snapshot file ({@link VmSnapshots}) as the host's suspend/resume and the appliance export
@@ -166,13 +165,8 @@ public final class SavedState {
         }
         PcBoard board = b.build();
         try {
-            switch (recipe.boot()) {
-                case BIOS -> Bios.attach(board, recipe.bootOrder().isEmpty() ? Bios.DEFAULT_ORDER
-                        : Bios.BootDevice.parseOrder(recipe.bootOrder()));
-                case EXTERNAL_BIOS -> VgaBios.attach(board);
-                case KERNEL -> { }
-            }
-            BoardSnapshot.restore(board, snapshot);
+            VmSnapshots.attachFirmware(board, recipe);
+            BoardSnapshot.restore(board, snapshot, Set.of(VmSnapshots.MACHINE));
             return board;
         } catch (SnapshotFormatException | IllegalArgumentException e) {
             board.close();

@@ -114,8 +114,16 @@ public final class VmSnapshots {
         }
     }
 
-    /** A drive of the running VM: a disk (switchable medium) or a CD (its ISO file). */
-    public record Drive(int channel, int unit, SwappableDisk disk, Path cdImage) {
+    /**
+     * A drive of the running VM: a disk (switchable medium) or a CD (its ISO file).
+     *
+     * @param mode the disk mode to record ("cow", "rw", "ro"), or null for the one {@code disk} is
+     *             in: a host saves read-only views of images its VM writes through
+     */
+    public record Drive(int channel, int unit, SwappableDisk disk, Path cdImage, String mode) {
+        public Drive(int channel, int unit, SwappableDisk disk, Path cdImage) {
+            this(channel, unit, disk, cdImage, null);
+        }
     }
 
     private final Boot boot;
@@ -240,7 +248,7 @@ public final class VmSnapshots {
                             d.cdImage(), "ro"));
                     continue;
                 }
-                String mode = SnapshotDisks.mode(d.disk());
+                String mode = d.mode() != null ? d.mode() : SnapshotDisks.mode(d.disk());
                 String slot = ".ide" + d.channel() + "-" + d.unit();
                 Path delta = free(target, slot, ".qcow2");
                 Path after = free(target, slot, ".after.qcow2");
@@ -381,6 +389,21 @@ public final class VmSnapshots {
             throw new SnapshotFormatException("section '" + MACHINE + "': kernel files without a kernel boot");
         }
         return r;
+    }
+
+    /**
+     * Puts the saved machine's firmware on a freshly built {@code board}, as the saved run had it:
+     * the built-in BIOS with its boot order, or the external BIOS's VGA ROM services; nothing for a
+     * kernel booted directly. Done before the state is restored into the board (the firmware's own
+     * state is a section of the snapshot).
+     */
+    static void attachFirmware(PcBoard board, Recipe recipe) {
+        switch (recipe.boot()) {
+            case BIOS -> Bios.attach(board, recipe.bootOrder().isEmpty() ? Bios.DEFAULT_ORDER
+                    : Bios.BootDevice.parseOrder(recipe.bootOrder()));
+            case EXTERNAL_BIOS -> VgaBios.attach(board);
+            case KERNEL -> { }
+        }
     }
 
     /**

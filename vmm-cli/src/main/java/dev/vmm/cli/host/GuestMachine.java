@@ -251,12 +251,15 @@ final class GuestMachine implements VmHost.Machine, AutoCloseable {
     private VmSnapshots snapshots(List<SwappableDisk> frozen) {
         List<VmSnapshots.Drive> drives = new ArrayList<>();
         for (int i = 0; i < frozen.size(); i++) {
-            drives.add(new VmSnapshots.Drive(DISK_SLOTS[i][0], DISK_SLOTS[i][1], frozen.get(i), null));
+            drives.add(new VmSnapshots.Drive(DISK_SLOTS[i][0], DISK_SLOTS[i][1], frozen.get(i), null,
+                    def.diskMode()));
         }
         if (cdrom != null) {
             drives.add(new VmSnapshots.Drive(1, 0, null, Path.of(def.cdrom())));
         }
-        return new VmSnapshots(bootKind(def), def.boot() == null ? "" : def.boot(), drives);
+        VmSnapshots.Kernel kernel = def.kernel() == null ? null
+                : new VmSnapshots.Kernel(Path.of(def.kernel()), def.initrd(), def.append());
+        return new VmSnapshots(bootKind(def), def.boot() == null ? "" : def.boot(), drives, kernel);
     }
 
     /** How {@code def} boots, in the snapshot's terms. */
