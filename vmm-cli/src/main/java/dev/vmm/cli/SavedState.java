@@ -184,16 +184,21 @@ public final class SavedState {
 
     /**
      * Writes {@code out}: this snapshot with the frozen chain of each disk in {@code chains} (by
-     * {@link #slot}) replaced, every other section as it was (temporary file and rename). Used by an
+     * {@link #slot}) replaced, and for a kernel-booted VM its kernel and initrd files (null: as
+     * they were), every other section as it was (temporary file and rename). Used by an
      * import, whose disks are new files with the contents the state was saved with.
      */
-    public void rebind(Map<String, List<SnapshotDisks.ImageFile>> chains, Path out) throws IOException {
+    public void rebind(Map<String, List<SnapshotDisks.ImageFile>> chains, SnapshotDisks.ImageFile kernel,
+                       SnapshotDisks.ImageFile initrd, Path out) throws IOException {
         List<VmSnapshots.Medium> media = new ArrayList<>();
         for (VmSnapshots.Medium m : recipe.media()) {
             List<SnapshotDisks.ImageFile> c = chains.get(slot(m.channel(), m.unit()));
             media.add(c == null ? m : with(m, "chain", List.copyOf(c)));
         }
-        VmSnapshots.Recipe rebound = with(recipe, "media", List.copyOf(media));
+        VmSnapshots.Recipe withMedia = with(recipe, "media", List.copyOf(media));
+        VmSnapshots.Recipe rebound = kernel == null || recipe.kernel() == null ? withMedia
+                : with(withMedia, "kernel", new VmSnapshots.KernelBoot(kernel, initrd == null ? null : initrd.path(),
+                        initrd == null ? List.of() : List.of(initrd), recipe.kernel().append()));
         SnapshotWriter w = new SnapshotWriter(snapshot.note());
         for (Snapshot.Section s : snapshot.sections()) {
             boolean optional = (s.flags() & 1) != 0;        // section flag bit 0: optional

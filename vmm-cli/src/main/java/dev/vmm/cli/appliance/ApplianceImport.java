@@ -101,7 +101,9 @@ public final class ApplianceImport {
                 append = d.boot().append();
             }
             if (d.state() != null) {
-                bindState(imp, d, ova, disks, cdrom, files, dest);
+                bindState(imp, d, ova, disks, cdrom, files, dest,
+                        kernel == null ? null : imageFile(kernel, files, dest),
+                        initrd == null ? null : imageFile(initrd, files, dest));
             }
             VmDefinition vm;
             try {
@@ -142,7 +144,8 @@ public final class ApplianceImport {
      * the imported images (named as they will be in {@code dest}), as {@code files/state.vmmsnap}.
      */
     private static void bindState(Ova.Imported imp, OvfDescriptor d, Path ova, List<Path> disks, Path cdrom,
-                                  Path files, Path dest) throws IOException {
+                                  Path files, Path dest, SnapshotDisks.ImageFile kernelFile,
+                                  SnapshotDisks.ImageFile initrdFile) throws IOException {
         String where = "OVA " + ova + ": saved state " + d.state().href();
         Path file = imp.files().get(d.state().href());
         if (file == null) {
@@ -189,7 +192,7 @@ public final class ApplianceImport {
         if (cdrom != null) {
             chains.put(SavedState.slot(1, 0), List.of(imageFile(cdrom, files, dest)));
         }
-        s.rebind(chains, files.resolve(VmStore.STATE_FILE));
+        s.rebind(chains, kernelFile, initrdFile, files.resolve(VmStore.STATE_FILE));
     }
 
     /** The IDE places of disks 1, 2, 3 (the CD is on 1:0), as a host VM has them. */

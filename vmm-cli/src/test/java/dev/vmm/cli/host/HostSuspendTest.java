@@ -239,6 +239,28 @@ class HostSuspendTest {
     }
 
     @Test
+    void aKernelBootedVmExportedWithItsStateResumesElsewhereFromTheKernelTheAppliancesCarries() throws Exception {
+        Path k = TestGuests.kernel(dir, "echo.bz", TestGuests.ECHO);
+        assertEquals(0, vmm("create", "e", "--memory", "32M", "--kernel", k.toString()), this::err);
+        assertEquals(0, vmm("start", "e"), this::err);
+        host.serialUntil("e", "hi\n");
+        assertEquals(0, vmm("suspend", "e"), this::err);
+        Path ova = dir.resolve("e.ova");
+        assertEquals(0, vmm("export", "e", "-o", ova.toString(), "--include-state"), this::err);
+        Files.delete(k);                        // another computer: only the appliance's kernel is there
+        try (TestHost b = new TestHost(dir.resolve("home2"), dir.resolve("b.sock"), "64M")) {
+            assertEquals(0, b.vmm("import", ova.toString()), b.err::toString);
+            assertEquals(0, b.vmm("start", "e"), b.err::toString);
+            assertTrue(b.out.toString().startsWith("resumed e at instruction "), b.out::toString);
+            try (TestHost.Console con = b.console("e")) {
+                con.type("echo?");
+                assertEquals("echo?", con.until("echo?"), "it echoes without greeting again: it did not reboot");
+            }
+            assertEquals(0, b.vmm("stop", "e"));
+        }
+    }
+
+    @Test
     void aBadOrMismatchingStateIsRefusedAndLeavesEverythingAsItWas() throws Exception {
         Path disk = define("r");
         assertEquals(0, vmm("start", "r"), this::err);
