@@ -6,10 +6,12 @@ import static java.lang.constant.ConstantDescs.CD_int;
 import static java.lang.constant.ConstantDescs.CD_long;
 import static java.lang.constant.ConstantDescs.CD_void;
 
+import java.lang.classfile.Attributes;
 import java.lang.classfile.ClassFile;
 import java.lang.classfile.ClassHierarchyResolver;
 import java.lang.classfile.CodeBuilder;
 import java.lang.classfile.Label;
+import java.lang.classfile.MethodModel;
 import java.lang.constant.ClassDesc;
 import java.lang.constant.ConstantDescs;
 import java.lang.constant.DynamicConstantDesc;
@@ -56,7 +58,7 @@ final class Jit {
     private static final int GEN = 2;
     private static final int WATCH = 3;
     private static final int BUDGET = 4;
-    private static final int NEXT = 6;
+    static final int NEXT = 6;
     private static final int ENTRY = 8;
     private static final int FAULT = 10;
     private static final ClassDesc CD_FAULT = ClassDesc.of("dev.vmm.core.cpu.CpuFault");
@@ -80,27 +82,31 @@ final class Jit {
         return failed;
     }
 
-    /** Compiles {@code b}; on any failure logs it and leaves the block to the interpreter for good. */
+    /** Bytecode bytes of a generated method at most: HotSpot never compiles a method above 8000 (HugeMethodLimit). */
+    static final int MAX_CODE = 7900;
+
+    /**
+     * Compiles {@code b}; on any failure logs it and leaves the block to the interpreter for good. A
+     * block whose code would be too big for HotSpot is compiled up to a shorter prefix (the code then
+     * ends there, and the dispatcher goes on with the block at the next instruction).
+     */
     CompiledBlock compile(Block b) {
-        List<Object> data = new ArrayList<>();
-        data.add(code);
         try {
-            byte[] bytes = ClassFile.of(ClassFile.ClassHierarchyResolverOption.of(
-                    ClassHierarchyResolver.ofClassLoading(lookup))).build(CD_SELF, cb -> {
-                cb.withFlags(ClassFile.ACC_FINAL | ClassFile.ACC_SYNTHETIC);
-                cb.withInterfaceSymbols(CD_COMPILED);
-                cb.withMethodBody("<init>", MTD_INIT, ClassFile.ACC_PUBLIC, c -> {
-                    c.aload(0);
-                    c.invokespecial(CD_Object, "<init>", MTD_INIT);
-                    c.return_();
-                });
-                cb.withMethodBody("run", MTD_RUN, ClassFile.ACC_PUBLIC, c -> body(c, b, data));
-            });
-            MethodHandles.Lookup hidden = lookup.defineHiddenClassWithClassData(bytes, List.copyOf(data), true);
-            CompiledBlock cb = (CompiledBlock) hidden.findConstructor(hidden.lookupClass(),
-                    java.lang.invoke.MethodType.methodType(void.class)).invoke();
-            compiled++;
-            return cb;
+            int count = b.insns.length;
+            while (true) {
+                List<Object> data = new ArrayList<>();
+                data.add(code);
+                byte[] bytes = build(b, count, data);
+                if (count > 1 && codeLength(bytes) > MAX_CODE) {
+                    count = (count + 1) / 2;
+                    continue;
+                }
+                MethodHandles.Lookup hidden = lookup.defineHiddenClassWithClassData(bytes, List.copyOf(data), true);
+                CompiledBlock cb = (CompiledBlock) hidden.findConstructor(hidden.lookupClass(),
+                        java.lang.invoke.MethodType.methodType(void.class)).invoke();
+                compiled++;
+                return cb;
+            }
         } catch (Throwable t) {
             if (failed++ == 0) {
                 log.warn("JIT: a block could not be compiled; it stays interpreted", t);
@@ -109,31 +115,59 @@ final class Jit {
         }
     }
 
-    private static void body(CodeBuilder c, Block b, List<Object> data) {
+    private byte[] build(Block b, int count, List<Object> data) {
+        return ClassFile.of(ClassFile.ClassHierarchyResolverOption.of(
+                ClassHierarchyResolver.ofClassLoading(lookup))).build(CD_SELF, cb -> {
+            cb.withFlags(ClassFile.ACC_FINAL | ClassFile.ACC_SYNTHETIC);
+            cb.withInterfaceSymbols(CD_COMPILED);
+            cb.withMethodBody("<init>", MTD_INIT, ClassFile.ACC_PUBLIC, c -> {
+                c.aload(0);
+                c.invokespecial(CD_Object, "<init>", MTD_INIT);
+                c.return_();
+            });
+            cb.withMethodBody("run", MTD_RUN, ClassFile.ACC_PUBLIC, c -> body(c, b, count, data));
+        });
+    }
+
+    /** The length of the run method's bytecode in a generated class. */
+    private static int codeLength(byte[] bytes) {
+        for (MethodModel m : ClassFile.of().parse(bytes).methods()) {
+            if (m.methodName().equalsString("run")) {
+                return m.findAttribute(Attributes.code()).orElseThrow().codeLength();
+            }
+        }
+        throw new IllegalStateException("no run method");
+    }
+
+    private static void body(CodeBuilder c, Block b, int count, List<Object> data) {
         Label exit = c.newLabel();
         Label top = c.newLabel();
         Insn[] ins = b.insns;
         long mask = b.mode == 16 ? 0xFFFF : 0xFFFF_FFFFL;
-        boolean loops = loopsBack(ins[ins.length - 1]);
+        boolean loops = count == ins.length && loopsBack(ins[count - 1]);
         List<Runnable> stubs = new ArrayList<>();
+        JitEmit e = new JitEmit(c);
         c.aload(CPU);
         c.getfield(CD_CPU, "rip", CD_long);
         c.lstore(ENTRY);
+        e.prologue();
         c.labelBinding(top);
-        // Instructions compiled by JitOps (but Jcc) touch neither rip, startRip nor the count: these
-        // are brought up to date before any other instruction, at the end, on a leave and on a fault.
+        // Inline forms touch neither rip, startRip nor the count: these are brought up to date
+        // before any other instruction, at the end, on a leave and on a fault.
         int pending = 0;
         int off = 0;
-        for (int k = 0; k < ins.length; k++) {
+        for (int k = 0; k < count; k++) {
             Insn i = ins[k];
-            boolean last = k == ins.length - 1;
+            boolean last = k == count - 1;
             int end = off + i.len;
-            if (JitOps.pure(i)) {
+            if (JitEmit.supported(i)) {
                 Label from = c.newLabel();
                 Label to = c.newLabel();
                 Label onFault = c.newLabel();
+                int fam = e.fam;
+                int fsize = e.fsize;
                 c.labelBinding(from);
-                JitOps.emit(c, i);
+                e.emit(i);
                 c.labelBinding(to);
                 c.exceptionCatch(from, to, onFault, CD_FAULT);
                 int before = pending;
@@ -142,6 +176,7 @@ final class Jit {
                     // A fault: the instruction is at ENTRY + at, and 'before' instructions retired.
                     c.labelBinding(onFault);
                     c.astore(FAULT);
+                    JitEmit.spill(c, fam, fsize);
                     setRip(c, "startRip", at, mask);
                     setRip(c, "rip", at, mask);
                     addCount(c, before);
@@ -150,22 +185,30 @@ final class Jit {
                 });
                 pending++;
                 if (last) {
+                    e.spill();
                     setRip(c, "rip", end, mask);
                     addCount(c, pending);
-                } else if (JitOps.touchesMemory(i)) {
+                } else if (JitEmit.touchesMemory(i)) {
                     Label leave = c.newLabel();
                     Label go = c.newLabel();
                     checks(c, data, leave, go);
                     c.labelBinding(go);
                     int retired = pending;
+                    int famAfter = e.fam;
+                    int sizeAfter = e.fsize;
                     stubs.add(() -> {
                         c.labelBinding(leave);
+                        JitEmit.spill(c, famAfter, sizeAfter);
                         setRip(c, "rip", end, mask);
                         addCount(c, retired);
                         c.return_();
                     });
                 }
             } else {
+                boolean jcc = i.entry != null && i.entry.key().equals("JCC");
+                if (!jcc) {
+                    e.spill();
+                }
                 setRip(c, "startRip", off, mask);
                 c.lload(ENTRY);
                 c.loadConstant((long) end);
@@ -178,7 +221,9 @@ final class Jit {
                 c.putfield(CD_CPU, "rip", CD_long);
                 addCount(c, pending);
                 pending = 0;
-                if (!JitOps.emit(c, i)) {
+                if (jcc) {
+                    e.jcc(i);
+                } else {
                     c.loadConstant(constant(data, i.handler, CD_HANDLER));
                     c.aload(CPU);
                     c.loadConstant(constant(data, i, CD_INSN));
@@ -203,11 +248,11 @@ final class Jit {
             // Again from the top: budget -= n; while budget >= n, rip == entry, no stop request,
             // no code write, no interrupt hint.
             c.lload(BUDGET);
-            c.loadConstant((long) ins.length);
+            c.loadConstant((long) count);
             c.lsub();
             c.dup2();
             c.lstore(BUDGET);
-            c.loadConstant((long) ins.length);
+            c.loadConstant((long) count);
             c.lcmp();
             c.iflt(exit);
             c.aload(CPU);

@@ -117,6 +117,27 @@ public final class Mmu {
         };
     }
 
+    /**
+     * The physical address of {@code lin} if the TLB holds its page with all the {@code need} rights
+     * ({@link #NEED_USER}, {@link #NEED_WRITE}), else -1 (the caller then takes the full path, which
+     * walks the tables and faults as needed). For the JIT's memory fast path ({@link JitMem}).
+     */
+    long fastPa(long lin, int need) {
+        if ((cpu.cr0 & Cpu.CR0_PG) == 0) {
+            return lin & a20Mask;
+        }
+        long vpn = lin >>> 12;
+        int k = (int) vpn & (TLB_SIZE - 1);
+        if (tag[k] == vpn && (rights[k] & need) == need) {
+            return phys[k] | (lin & 0xFFF);
+        }
+        return -1;
+    }
+
+    /** {@link #fastPa} rights: a user access, a write (a dirty writable page: with CR0.WP off the full path decides). */
+    static final int NEED_USER = T_USER;
+    static final int NEED_WRITE = T_WRITE | T_DIRTY;
+
     private long walk(long lin, int acc, boolean user) {
         boolean pae = (cpu.cr4 & Cpu.CR4_PAE) != 0;
         boolean nxe = (cpu.efer & Cpu.EFER_NXE) != 0;
