@@ -36,7 +36,7 @@ final class BlockRunner {
     BlockRunner(Cpu cpu, CodeCache code) {
         this.cpu = cpu;
         this.code = code;
-        this.jit = new Jit(code);
+        this.jit = new Jit(cpu, code);
     }
 
     /** The dispatch mode named by the system property {@code vmm.jit}: off, blocks or on (the default). */

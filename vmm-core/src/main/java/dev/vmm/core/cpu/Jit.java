@@ -49,6 +49,8 @@ final class Jit {
     static final ClassDesc CD_CODE = ClassDesc.of("dev.vmm.core.cpu.CodeCache");
     private static final ClassDesc CD_COMPILED = ClassDesc.of("dev.vmm.core.cpu.CompiledBlock");
     private static final ClassDesc CD_SELF = ClassDesc.of("dev.vmm.core.cpu.JitBlock");
+    private static final ClassDesc CD_OPS = ClassDesc.of("dev.vmm.core.cpu.JitOps");
+    private static final ClassDesc CD_INT_ARRAY = CD_int.arrayType();
     private static final MethodTypeDesc MTD_RUN = MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_boolean, CD_long);
     private static final MethodTypeDesc MTD_EXEC = MethodTypeDesc.of(CD_void, CD_CPU, CD_INSN);
     private static final MethodTypeDesc MTD_INIT = MethodTypeDesc.of(CD_void);
@@ -60,15 +62,16 @@ final class Jit {
     private static final int BUDGET = 4;
     static final int NEXT = 6;
     private static final int ENTRY = 8;
-    private static final int FAULT = 10;
-    private static final ClassDesc CD_FAULT = ClassDesc.of("dev.vmm.core.cpu.CpuFault");
+    private static final ClassDesc CD_MISS = ClassDesc.of("dev.vmm.core.cpu.JitMem$Miss");
 
     private final CodeCache code;
+    private final Cpu cpu;
     private final MethodHandles.Lookup lookup = MethodHandles.lookup();
     private long compiled;
     private long failed;
 
-    Jit(CodeCache code) {
+    Jit(Cpu cpu, CodeCache code) {
+        this.cpu = cpu;
         this.code = code;
     }
 
@@ -139,70 +142,50 @@ final class Jit {
         throw new IllegalStateException("no run method");
     }
 
-    private static void body(CodeBuilder c, Block b, int count, List<Object> data) {
+    private void body(CodeBuilder c, Block b, int count, List<Object> data) {
         Label exit = c.newLabel();
         Label top = c.newLabel();
+        Label onMiss = c.newLabel();
+        Label bodyEnd = c.newLabel();
         Insn[] ins = b.insns;
         long mask = b.mode == 16 ? 0xFFFF : 0xFFFF_FFFFL;
         boolean loops = count == ins.length && loopsBack(ins[count - 1]);
-        List<Runnable> stubs = new ArrayList<>();
-        JitEmit e = new JitEmit(c);
+        // Per instruction: offset, end offset, instructions retired before it and not yet counted,
+        // the flags' place before it (JitEmit's family and width), for JitOps.miss.
+        int[] info = new int[count * JitOps.INFO];
+        JitEmit e = new JitEmit(c, ins, count, n -> constant(data, cpu.seg[n], JitEmit.CD_SEGMENT));
         c.aload(CPU);
         c.getfield(CD_CPU, "rip", CD_long);
         c.lstore(ENTRY);
         e.prologue();
         c.labelBinding(top);
         // Inline forms touch neither rip, startRip nor the count: these are brought up to date
-        // before any other instruction, at the end, on a leave and on a fault.
+        // before any other instruction, at the end, and on a miss (JitOps.miss, which finds the
+        // instruction by the local IDX, set before each inline form that accesses memory).
         int pending = 0;
         int off = 0;
         for (int k = 0; k < count; k++) {
             Insn i = ins[k];
             boolean last = k == count - 1;
             int end = off + i.len;
+            int at = k * JitOps.INFO;
+            info[at] = off;
+            info[at + 1] = end;
+            info[at + 2] = pending;
+            info[at + 3] = e.fam;
+            info[at + 4] = e.fsize;
             if (JitEmit.supported(i)) {
-                Label from = c.newLabel();
-                Label to = c.newLabel();
-                Label onFault = c.newLabel();
-                int fam = e.fam;
-                int fsize = e.fsize;
-                c.labelBinding(from);
+                boolean memory = JitEmit.touchesMemory(i);
+                if (memory) {
+                    c.loadConstant(k);
+                    c.istore(JitEmit.IDX);
+                }
                 e.emit(i);
-                c.labelBinding(to);
-                c.exceptionCatch(from, to, onFault, CD_FAULT);
-                int before = pending;
-                int at = off;
-                stubs.add(() -> {
-                    // A fault: the instruction is at ENTRY + at, and 'before' instructions retired.
-                    c.labelBinding(onFault);
-                    c.astore(FAULT);
-                    JitEmit.spill(c, fam, fsize);
-                    setRip(c, "startRip", at, mask);
-                    setRip(c, "rip", at, mask);
-                    addCount(c, before);
-                    c.aload(FAULT);
-                    c.athrow();
-                });
                 pending++;
                 if (last) {
                     e.spill();
                     setRip(c, "rip", end, mask);
                     addCount(c, pending);
-                } else if (JitEmit.touchesMemory(i)) {
-                    Label leave = c.newLabel();
-                    Label go = c.newLabel();
-                    checks(c, data, leave, go);
-                    c.labelBinding(go);
-                    int retired = pending;
-                    int famAfter = e.fam;
-                    int sizeAfter = e.fsize;
-                    stubs.add(() -> {
-                        c.labelBinding(leave);
-                        JitEmit.spill(c, famAfter, sizeAfter);
-                        setRip(c, "rip", end, mask);
-                        addCount(c, retired);
-                        c.return_();
-                    });
                 }
             } else {
                 boolean jcc = i.entry != null && i.entry.key().equals("JCC");
@@ -224,10 +207,12 @@ final class Jit {
                 if (jcc) {
                     e.jcc(i);
                 } else {
+                    e.storeRegs();
                     c.loadConstant(constant(data, i.handler, CD_HANDLER));
                     c.aload(CPU);
                     c.loadConstant(constant(data, i, CD_INSN));
                     c.invokeinterface(CD_HANDLER, "exec", MTD_EXEC);
+                    e.loadRegs();
                 }
                 addCount(c, 1);
                 if (!last) {
@@ -266,8 +251,23 @@ final class Jit {
             checks(c, data, exit, top);
         }
         c.labelBinding(exit);
+        e.storeRegs();
         c.return_();
-        stubs.forEach(Runnable::run);
+        c.labelBinding(bodyEnd);
+        // An access that needs the full path: the instruction runs in the interpreter, then we leave.
+        c.labelBinding(onMiss);
+        c.pop();
+        e.storeRegs();
+        c.aload(CPU);
+        c.iload(JitEmit.IDX);
+        c.lload(ENTRY);
+        c.loadConstant(mask);
+        c.loadConstant(constant(data, info, CD_INT_ARRAY));
+        c.loadConstant(constant(data, ins, CD_INSN.arrayType()));
+        e.pushFlagLocals();
+        c.invokestatic(CD_OPS, "miss", JitOps.MTD_MISS);
+        c.return_();
+        c.exceptionCatch(top, bodyEnd, onMiss, CD_MISS);
     }
 
     /** {@code c.<field> = (ENTRY + offset) & mask}. */

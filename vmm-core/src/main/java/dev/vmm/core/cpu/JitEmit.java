@@ -42,19 +42,22 @@ final class JitEmit {
     private static final int TK = 29;
     private static final int TV = 30;
     private static final int FX = 32;
+    /** The instruction whose fault or leave the common handlers serve (see {@link Jit}). */
+    static final int IDX = 33;
 
     /** Where the flags are: in {@link Cpu#flags}, or in the locals as left by one of these families. */
     static final int MEM = 0;
-    private static final int F_ADD = 1;
-    private static final int F_SUB = 2;
-    private static final int F_LOGIC = 3;
-    private static final int F_INC = 4;
-    private static final int F_DEC = 5;
+    static final int F_ADD = 1;
+    static final int F_SUB = 2;
+    static final int F_LOGIC = 3;
+    static final int F_INC = 4;
+    static final int F_DEC = 5;
     /** Eager flags from a result: ZF SF PF from FR, CF OF AF as EFLAGS bits in FX (MUL, IMUL, shifts). */
-    private static final int F_RES = 6;
+    static final int F_RES = 6;
 
     private static final ClassDesc CD_SELF = ClassDesc.of("dev.vmm.core.cpu.JitOps");
     private static final ClassDesc CD_MEM = ClassDesc.of("dev.vmm.core.cpu.JitMem");
+    static final ClassDesc CD_SEGMENT = ClassDesc.of("dev.vmm.core.cpu.Segment");
     private static final ClassDesc CD_FLAGS = ClassDesc.of("dev.vmm.core.cpu.Flags");
     private static final ClassDesc CD_BRANCH = ClassDesc.of("dev.vmm.core.cpu.BranchOps");
 
@@ -69,13 +72,71 @@ final class JitEmit {
     private static final int TEST = 8;
     private static final int MOV = 9;
 
+    /** The local of general register n (0..7) is REGS + 2n, for the registers of {@link #used}. */
+    private static final int REGS = 36;
+
     private final CodeBuilder c;
     /** The flags' place at the current point of the code (MEM or a family) and their width. */
     int fam = MEM;
     int fsize;
+    /** The general registers the inline forms of the block touch: they live in locals (see {@link #loadRegs}). */
+    private final boolean[] used = new boolean[8];
 
-    JitEmit(CodeBuilder c) {
+    /** The CPU's segment register {@code n} as a constant of the compiled class. */
+    private final java.util.function.IntFunction<java.lang.constant.ConstantDesc> segments;
+
+    /** An emitter for the first {@code count} instructions of {@code ins}. */
+    JitEmit(CodeBuilder c, Insn[] ins, int count, java.util.function.IntFunction<java.lang.constant.ConstantDesc> segments) {
         this.c = c;
+        this.segments = segments;
+        for (int k = 0; k < count; k++) {
+            Insn i = ins[k];
+            if (!supported(i)) {
+                continue;
+            }
+            for (int r : new int[] {reg(i, i.k1, i.c1), reg(i, i.k2, i.c2), i.base, i.index}) {
+                if (r >= 0 && r < 8) {
+                    used[r] = true;
+                    used[r & 3] |= r >= 4;     // AH..BH are bits 8-15 of EAX..EBX
+                }
+            }
+            if (i.entry.key().equals("MUL")) {
+                used[Cpu.EAX] = true;
+                used[Cpu.EDX] = true;
+            }
+            if (i.entry.key().equals("LEA") || i.entry.key().equals("IMUL2") || i.entry.key().equals("CMOVCC")
+                    || i.entry.key().equals("MOVZX") || i.entry.key().equals("MOVSX")) {
+                used[i.reg] = true;
+            }
+        }
+    }
+
+    /**
+     * Loads the {@link #used} registers from {@link Cpu#r} into their locals: at the start, and after
+     * anything else may have changed them (a handler). Between these points the inline forms work on
+     * the locals only, and {@link #storeRegs} writes them back before anything else looks.
+     */
+    void loadRegs() {
+        for (int n = 0; n < 8; n++) {
+            if (used[n]) {
+                c.aload(R);
+                c.loadConstant(n);
+                c.laload();
+                c.lstore(REGS + 2 * n);
+            }
+        }
+    }
+
+    /** Writes the register locals back to {@link Cpu#r} (before a handler, and on every way out). */
+    void storeRegs() {
+        for (int n = 0; n < 8; n++) {
+            if (used[n]) {
+                c.aload(R);
+                c.loadConstant(n);
+                c.lload(REGS + 2 * n);
+                c.lastore();
+            }
+        }
     }
 
     /** Loads {@link Cpu#r} into its local and zeroes the flag locals (the verifier wants them set everywhere). */
@@ -89,6 +150,9 @@ final class JitEmit {
         c.istore(FCF);
         c.iconst_0();
         c.istore(FX);
+        c.iconst_m1();
+        c.istore(IDX);
+        loadRegs();
         for (int slot : new int[] {FA, FB, FR}) {
             c.lconst_0();
             c.lstore(slot);
@@ -632,6 +696,16 @@ final class JitEmit {
                 CD_long, CD_int));
     }
 
+    /** Pushes the flag locals: FK, FA, FB, FR, FCF, FX (the arguments of JitOps.fault/leave after info). */
+    void pushFlagLocals() {
+        c.iload(FK);
+        c.lload(FA);
+        c.lload(FB);
+        c.lload(FR);
+        c.iload(FCF);
+        c.iload(FX);
+    }
+
     /** Pushes condition {@code cc} (Jcc's low nibble) as an int 0/1. */
     void cond(int cc) {
         if (fam == MEM) {
@@ -773,10 +847,9 @@ final class JitEmit {
 
     /** Pushes register {@code n} at width {@code w} (1: AL..BH numbering). */
     private void getReg(int n, int w) {
-        c.aload(R);
-        c.loadConstant(w == 1 && n >= 4 ? n - 4 : n);
-        c.laload();
-        if (w == 1 && n >= 4) {
+        boolean high = w == 1 && n >= 4;
+        c.lload(REGS + 2 * (high ? n - 4 : n));
+        if (high) {
             c.loadConstant(8);
             c.lushr();
         }
@@ -784,19 +857,15 @@ final class JitEmit {
         c.land();
     }
 
-    /** Pops a long (already masked to {@code w}) into register {@code n} at width {@code w}. */
+    /** Pops a long into register {@code n} at width {@code w} (32-bit writes zero-extend). */
     private void setReg(int n, int w) {
         if (w == 4) {
-            c.lstore(TV);
-            c.aload(R);
-            c.loadConstant(n);
-            c.lload(TV);
             c.loadConstant(0xFFFF_FFFFL);
             c.land();
-            c.lastore();
+            c.lstore(REGS + 2 * n);
             return;
         }
-        int slot = w == 1 && n >= 4 ? n - 4 : n;
+        int slot = REGS + 2 * (w == 1 && n >= 4 ? n - 4 : n);
         int shift = w == 1 && n >= 4 ? 8 : 0;
         long m = mask(w);
         c.loadConstant(m);
@@ -805,17 +874,11 @@ final class JitEmit {
             c.loadConstant(shift);
             c.lshl();
         }
-        c.lstore(TV);
-        c.aload(R);
-        c.loadConstant(slot);
-        c.aload(R);
-        c.loadConstant(slot);
-        c.laload();
+        c.lload(slot);
         c.loadConstant(~(m << shift));
         c.land();
-        c.lload(TV);
         c.lor();
-        c.lastore();
+        c.lstore(slot);
     }
 
     /** Pushes operand (kind, fixed) of {@code i} at width {@code w}: a register, an immediate or memory. */
@@ -834,15 +897,11 @@ final class JitEmit {
     private void ea(Insn i) {
         c.loadConstant(i.disp);
         if (i.base >= 0) {
-            c.aload(R);
-            c.loadConstant(i.base);
-            c.laload();
+            c.lload(REGS + 2 * i.base);
             c.ladd();
         }
         if (i.index >= 0) {
-            c.aload(R);
-            c.loadConstant(i.index);
-            c.laload();
+            c.lload(REGS + 2 * i.index);
             if (i.scale != 0) {
                 c.loadConstant(i.scale);
                 c.lshl();
@@ -861,21 +920,21 @@ final class JitEmit {
     /** Pushes {@code w} bytes of the memory operand, at TOFF if {@code atOff}, else at its computed address. */
     private void read(Insn i, int w, boolean atOff) {
         c.aload(Jit.CPU);
-        c.loadConstant(i.seg);
+        c.loadConstant(segments.apply(i.seg));
         if (atOff) {
             c.lload(TOFF);
         } else {
             ea(i);
         }
-        c.invokestatic(CD_MEM, "read" + w * 8, MethodTypeDesc.of(CD_long, Jit.CD_CPU, CD_int, CD_long));
+        c.invokestatic(CD_MEM, "read" + w * 8, MethodTypeDesc.of(CD_long, Jit.CD_CPU, CD_SEGMENT, CD_long));
     }
 
     /** Writes TV to the memory operand at TOFF. */
     private void write(Insn i, int w) {
         c.aload(Jit.CPU);
-        c.loadConstant(i.seg);
+        c.loadConstant(segments.apply(i.seg));
         c.lload(TOFF);
         c.lload(TV);
-        c.invokestatic(CD_MEM, "write" + w * 8, MethodTypeDesc.of(CD_void, Jit.CD_CPU, CD_int, CD_long, CD_long));
+        c.invokestatic(CD_MEM, "write" + w * 8, MethodTypeDesc.of(CD_void, Jit.CD_CPU, CD_SEGMENT, CD_long, CD_long));
     }
 }
