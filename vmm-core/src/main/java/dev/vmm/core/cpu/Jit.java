@@ -41,7 +41,7 @@ final class Jit {
     private static final Logger log = LoggerFactory.getLogger(Jit.class);
 
     /** Block entries before a block is compiled. */
-    static final int THRESHOLD = 64;
+    static final int THRESHOLD = 2000;
 
     static final ClassDesc CD_CPU = ClassDesc.of("dev.vmm.core.cpu.Cpu");
     static final ClassDesc CD_INSN = ClassDesc.of("dev.vmm.core.cpu.Insn");

@@ -203,6 +203,7 @@ class BlockLockstepTest {
     private static CpuFixture fixture(byte[] program, int mode) {
         CpuFixture f = new CpuFixture(1 << 20);
         f.cpu.setExecMode(mode);
+        f.cpu.blocks.setThreshold(16);      // compile soon: the runs here are short
         f.load(CODE, program);
         // #DE handler: skip the 2-byte DIV/IDIV r32 that faulted (add dword [esp], 2; iretd).
         f.load(HANDLER, 0x83, 0x04, 0x24, 0x02, 0xCF);
@@ -384,13 +385,16 @@ class BlockLockstepTest {
                 }
                 case 20 -> {                                                                  // shifts and multiplies, other widths
                     int sh = new int[] {4, 5, 7}[rnd.nextInt(3)];
-                    switch (rnd.nextInt(6)) {
+                    switch (rnd.nextInt(9)) {
                         case 0 -> emit(0xC0, 0xC0 | sh << 3 | dst8(), rnd.nextInt(12));      // shift r8, imm
                         case 1 -> emit(0x66, 0xC1, 0xC0 | sh << 3 | dst(), rnd.nextInt(20)); // shift r16, imm
                         case 2 -> emit(0xC1, 0x43 | sh << 3, disp(), rnd.nextInt(32));       // shift dword [ebx+d], imm
                         case 3 -> emit(0xF6 + rnd.nextInt(2), 0x43 | 4 << 3, disp());        // mul byte/dword [ebx+d]
                         case 4 -> emit(0x66, 0xF7, 0xC0 | 4 << 3 | any());                   // mul r16
-                        default -> emit(0x0F, 0xBE + rnd.nextInt(2), 0xC0 | dst() << 3 | any()); // movsx r, r8/r16
+                        case 5 -> emit(0x0F, 0xBE + rnd.nextInt(2), 0xC0 | dst() << 3 | any()); // movsx r, r8/r16
+                        case 6 -> emit(0xF7, 0xC0 | (2 + rnd.nextInt(2)) << 3 | dst());      // not/neg r32
+                        case 7 -> emit(0xF6, 0xC0 | (2 + rnd.nextInt(2)) << 3 | dst8());     // not/neg r8
+                        default -> emit(0xF7, 0x43 | (2 + rnd.nextInt(2)) << 3, disp());     // not/neg dword [ebx+d]
                     }
                 }
                 case 21 -> {                                                                  // an ADC/SBB chain through memory
