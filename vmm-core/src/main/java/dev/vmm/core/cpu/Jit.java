@@ -26,10 +26,9 @@ import org.slf4j.LoggerFactory;
  * Compiles hot {@link Block}s to JVM bytecode ({@code java.lang.classfile}), one hidden class per
  * block, so HotSpot compiles and inlines each instruction's semantics into one method.
  *
- * <p>Each instruction becomes either a call of one of the {@link JitOps} methods with its operands
- * (registers, widths, displacements, immediates) as bytecode constants, which HotSpot folds into
- * straight-line code, or, for the other instructions, a call of its {@link Handler} with its
- * {@link Insn}. Handlers and instructions are loaded as dynamic constants from the hidden class's
+ * <p>Each instruction becomes either straight-line bytecode with its operands as constants
+ * ({@link JitEmit}: registers and flags in locals, memory through {@link JitMem}), or, for the
+ * other instructions, a call of its {@link Handler} with its {@link Insn}. Handlers and instructions are loaded as dynamic constants from the hidden class's
  * class data ({@link MethodHandles#classDataAt}), so each call site has one constant receiver and is
  * inlined too. Around every instruction the generated code does what {@link BlockRunner} does.
  *

@@ -39,7 +39,7 @@ abstract class JitCode {
     static final int TK = 29;
     static final int TV = 30;
     static final int FX = 32;
-    /** The instruction whose fault or leave the common handlers serve (see {@link Jit}). */
+    /** The inline form whose memory access may miss: the miss handler serves it (see {@link Jit}). */
     static final int IDX = 33;
 
     /** Where the flags are: in {@link Cpu#flags}, or in the locals as left by one of these families. */
@@ -169,7 +169,7 @@ abstract class JitCode {
         fam = MEM;
     }
 
-    /** The code of {@link #spill} for the state {@code family}/{@code size} (for stubs: changes no state). */
+    /** The code of {@link #spill} for the state {@code family}/{@code size} (changes no compile-time state). */
     static void spill(CodeBuilder c, int family, int size) {
         if (family == MEM) {
             return;
@@ -194,7 +194,7 @@ abstract class JitCode {
                 CD_long, CD_int));
     }
 
-    /** Pushes the flag locals: FK, FA, FB, FR, FCF, FX (the arguments of JitOps.fault/leave after info). */
+    /** Pushes the flag locals: FK, FA, FB, FR, FCF, FX (the last arguments of JitOps.miss). */
     void pushFlagLocals() {
         c.iload(FK);
         c.lload(FA);
