@@ -28,15 +28,15 @@ final class BlockRunner {
     private final Cpu cpu;
     private final CodeCache code;
     private final Jit jit;
-    /** Block entries before the JIT compiles a block ({@code -Dvmm.jit.threshold}, for tests). */
-    private final int threshold = Math.max(1, Integer.getInteger("vmm.jit.threshold", Jit.THRESHOLD));
+    /** Block entries before the JIT compiles a block ({@code -Dvmm.jit.threshold}, {@link #setThreshold}). */
+    private int threshold = Math.max(1, Integer.getInteger("vmm.jit.threshold", Jit.THRESHOLD));
     /** The block run last: its remembered successors spare most lookups. */
     private Block prev;
 
     BlockRunner(Cpu cpu, CodeCache code) {
         this.cpu = cpu;
         this.code = code;
-        this.jit = new Jit(code);
+        this.jit = new Jit(cpu, code);
     }
 
     /** The dispatch mode named by the system property {@code vmm.jit}: off, blocks or on (the default). */
@@ -48,6 +48,11 @@ final class BlockRunner {
             case "on" -> Cpu.EXEC_JIT;
             default -> throw new IllegalArgumentException("vmm.jit must be off, blocks or on, not " + v);
         };
+    }
+
+    /** Sets the block entries before the JIT compiles a block (tests: compile soon, in short runs). */
+    void setThreshold(int entries) {
+        threshold = Math.max(1, entries);
     }
 
     /** How many blocks the JIT compiled. */

@@ -234,6 +234,7 @@ final class CodeCache {
         if (p == null) {
             p = pages[page] = new Insn[4096];
             mem.markCode(pa);
+            cpu.mmu.jitCodePage(pa);
         }
         Insn[] list = new Insn[Block.MAX];
         int n = 0;
@@ -323,6 +324,7 @@ final class CodeCache {
                 if (p == null) {
                     p = pages[page] = new Insn[4096];
                     mem.markCode(pa);
+                    cpu.mmu.jitCodePage(pa);
                 }
                 p[off] = i;
                 return i;

@@ -38,9 +38,26 @@ public final class Mmu {
     /** Bumped by every TLB flush or invalidation: caches of translations (the code fetch's) compare it. */
     int epoch;
 
+    /**
+     * The JIT's TLB ({@link JitMem}): per TLB index, the tag {@code vpn | USER_TAG (user access)} of a
+     * translation the main TLB holds with read (write) rights for that privilege, to a RAM page
+     * (without decoded code, for writes), and its physical page. Always a subset of the main TLB:
+     * every flush, invalidation or refill of an index clears it there.
+     */
+    final long[] jitRTag = new long[TLB_SIZE];
+    final long[] jitRPa = new long[TLB_SIZE];
+    final long[] jitWTag = new long[TLB_SIZE];
+    final long[] jitWPa = new long[TLB_SIZE];
+    static final long USER_TAG = 1L << 40;
+    /** Thrown by the JIT's accesses that need the full path. */
+    final JitMem.Miss jitMiss = new JitMem.Miss();
+    /** Guest RAM, for the JIT's direct accesses. */
+    final java.lang.foreign.MemorySegment ram;
+
     Mmu(Cpu cpu, PhysicalMemory mem) {
         this.cpu = cpu;
         this.mem = mem;
+        this.ram = mem.ram();
         flushAll();
     }
 
@@ -52,6 +69,7 @@ public final class Mmu {
 
     public void flushAll() {
         java.util.Arrays.fill(tag, -1L);
+        jitFlush();
         largeCached = false;
         epoch++;
     }
@@ -60,6 +78,7 @@ public final class Mmu {
     public void flushNonGlobal() {
         boolean pge = (cpu.cr4 & Cpu.CR4_PGE) != 0;
         epoch++;
+        jitFlush();
         for (int k = 0; k < TLB_SIZE; k++) {
             if (!pge || (rights[k] & T_GLOBAL) == 0) {
                 tag[k] = -1L;
@@ -78,6 +97,8 @@ public final class Mmu {
         if (tag[k] == lin >>> 12) {
             tag[k] = -1L;
         }
+        jitRTag[k] = -1L;
+        jitWTag[k] = -1L;
     }
 
     /** Loads the four PAE page-directory-pointer entries from CR3 (done on CR3/CR0/CR4 writes). */
@@ -115,6 +136,50 @@ public final class Mmu {
             case EXEC -> (r & T_NX) == 0;
             default -> true;
         };
+    }
+
+    private void jitFlush() {
+        java.util.Arrays.fill(jitRTag, -1L);
+        java.util.Arrays.fill(jitWTag, -1L);
+    }
+
+    /**
+     * After an access through the full path: enters {@code lin}'s page in the JIT's TLB if the main
+     * TLB (or the absence of paging) gives it the rights of that access at that privilege and the
+     * page is RAM (without decoded code, for a write).
+     */
+    void jitFill(long lin, boolean write, boolean user) {
+        long vpn = lin >>> 12;
+        int k = (int) vpn & (TLB_SIZE - 1);
+        long page;
+        if ((cpu.cr0 & Cpu.CR0_PG) == 0) {
+            page = (lin & a20Mask) & ~0xFFFL;
+        } else if (tag[k] == vpn && allowed(rights[k], write ? WRITE : READ, user)) {
+            page = phys[k];
+        } else {
+            return;
+        }
+        int kind = mem.kind(page);
+        long t = vpn | (user ? USER_TAG : 0);
+        if (write) {
+            if (kind == PhysicalMemory.RAM) {
+                jitWTag[k] = t;
+                jitWPa[k] = page;
+            }
+        } else if ((kind & 0xF) == PhysicalMemory.RAM) {
+            jitRTag[k] = t;
+            jitRPa[k] = page;
+        }
+    }
+
+    /** A page now holds decoded code: writes to it must take the full path (its write listener). */
+    void jitCodePage(long pa) {
+        long page = pa & ~0xFFFL;
+        for (int k = 0; k < TLB_SIZE; k++) {
+            if (jitWPa[k] == page) {
+                jitWTag[k] = -1L;
+            }
+        }
     }
 
     private long walk(long lin, int acc, boolean user) {
@@ -215,6 +280,8 @@ public final class Mmu {
         long vpn = lin >>> 12;
         int k = (int) vpn & (TLB_SIZE - 1);
         tag[k] = vpn;
+        jitRTag[k] = -1L;
+        jitWTag[k] = -1L;
         phys[k] = pageBase & a20Mask;
         rights[k] = r;
         return (pageBase | (lin & 0xFFF)) & a20Mask;

@@ -203,6 +203,7 @@ class BlockLockstepTest {
     private static CpuFixture fixture(byte[] program, int mode) {
         CpuFixture f = new CpuFixture(1 << 20);
         f.cpu.setExecMode(mode);
+        f.cpu.blocks.setThreshold(16);      // compile soon: the runs here are short
         f.load(CODE, program);
         // #DE handler: skip the 2-byte DIV/IDIV r32 that faulted (add dword [esp], 2; iretd).
         f.load(HANDLER, 0x83, 0x04, 0x24, 0x02, 0xCF);
@@ -306,6 +307,11 @@ class BlockLockstepTest {
             return DST[rnd.nextInt(DST.length)];
         }
 
+        /** An 8-bit register that is not BL or BH (EBX is the data base). */
+        private int dst8() {
+            return new int[] {0, 1, 2, 4, 5, 6}[rnd.nextInt(6)];
+        }
+
         private int any() {
             return rnd.nextInt(8) == 4 ? Cpu.EBX : rnd.nextInt(8);
         }
@@ -316,7 +322,7 @@ class BlockLockstepTest {
 
         private void one() {
             int op = rnd.nextInt(8);
-            switch (rnd.nextInt(19)) {
+            switch (rnd.nextInt(23)) {
                 case 0, 1 -> emit(op * 8 + 1, 0xC0 | any() << 3 | dst());                   // op r, r
                 case 2 -> {                                                                  // op r, imm32
                     emit(0x81, 0xC0 | op << 3 | dst());
@@ -357,6 +363,46 @@ class BlockLockstepTest {
                 case 15 -> emit(0x0F, 0x90 + rnd.nextInt(16), 0xC0 | rnd.nextInt(3));       // setcc al/cl/dl
                 case 16 -> emit(0x0F, 0x40 + rnd.nextInt(16), 0xC0 | dst() << 3 | any());     // cmovcc r, r
                 case 17 -> emit(0x50 + any(), 0x58 + dst());                                  // push r; pop r
+                case 18 -> {                                                                  // 8- and 16-bit ALU forms
+                    switch (rnd.nextInt(6)) {
+                        case 0 -> emit(op * 8, 0xC0 | rnd.nextInt(8) << 3 | dst8());           // op r8, r8
+                        case 1 -> emit(0x66, op * 8 + 1, 0xC0 | any() << 3 | dst());          // op r16, r16
+                        case 2 -> emit(op * 8, 0x43 | rnd.nextInt(8) << 3, disp());           // op [ebx+d], r8
+                        case 3 -> emit(op * 8 + 2, 0x43 | dst8() << 3, disp());               // op r8, [ebx+d]
+                        case 4 -> emit(0x66, 0x83, 0x43 | op << 3, disp(), rnd.nextInt(256)); // op word [ebx+d], imm8
+                        default -> emit(0x80, 0xC0 | op << 3 | dst8(), rnd.nextInt(256));     // op r8, imm8
+                    }
+                }
+                case 19 -> {                                                                  // flag consumers and memory forms
+                    switch (rnd.nextInt(6)) {
+                        case 0 -> emit(0x0F, 0x90 + rnd.nextInt(16), 0x43, disp());           // setcc [ebx+d]
+                        case 1 -> emit(0x0F, 0x40 + rnd.nextInt(16), 0x43 | dst() << 3, disp()); // cmovcc r, [ebx+d]
+                        case 2 -> emit(0xFF, 0x43 | rnd.nextInt(2) << 3, disp());             // inc/dec dword [ebx+d]
+                        case 3 -> emit(0xFE, 0xC0 | rnd.nextInt(2) << 3 | dst8());            // inc/dec r8
+                        case 4 -> emit(0x66, 0x40 + rnd.nextInt(2) * 8 + dst());              // inc/dec r16
+                        default -> emit(0x0F, 0xAF, 0x43 | dst() << 3, disp());               // imul r, [ebx+d]
+                    }
+                }
+                case 20 -> {                                                                  // shifts and multiplies, other widths
+                    int sh = new int[] {4, 5, 7}[rnd.nextInt(3)];
+                    switch (rnd.nextInt(9)) {
+                        case 0 -> emit(0xC0, 0xC0 | sh << 3 | dst8(), rnd.nextInt(12));      // shift r8, imm
+                        case 1 -> emit(0x66, 0xC1, 0xC0 | sh << 3 | dst(), rnd.nextInt(20)); // shift r16, imm
+                        case 2 -> emit(0xC1, 0x43 | sh << 3, disp(), rnd.nextInt(32));       // shift dword [ebx+d], imm
+                        case 3 -> emit(0xF6 + rnd.nextInt(2), 0x43 | 4 << 3, disp());        // mul byte/dword [ebx+d]
+                        case 4 -> emit(0x66, 0xF7, 0xC0 | 4 << 3 | any());                   // mul r16
+                        case 5 -> emit(0x0F, 0xBE + rnd.nextInt(2), 0xC0 | dst() << 3 | any()); // movsx r, r8/r16
+                        case 6 -> emit(0xF7, 0xC0 | (2 + rnd.nextInt(2)) << 3 | dst());      // not/neg r32
+                        case 7 -> emit(0xF6, 0xC0 | (2 + rnd.nextInt(2)) << 3 | dst8());     // not/neg r8
+                        default -> emit(0xF7, 0x43 | (2 + rnd.nextInt(2)) << 3, disp());     // not/neg dword [ebx+d]
+                    }
+                }
+                case 21 -> {                                                                  // an ADC/SBB chain through memory
+                    emit(0x8B, 0x43 | dst() << 3, disp());
+                    emit(0x13 + rnd.nextInt(2) * 0x08, 0x43 | dst() << 3, disp());
+                    emit(0x11 + rnd.nextInt(2) * 0x08, 0x43 | any() << 3, disp());
+                    emit(0x83, 0xD0 | dst(), 0);                                          // adc r, 0
+                }
                 default -> {                                                                  // rep stosd / movsb / lea / movzx
                     switch (rnd.nextInt(4)) {
                         case 0 -> {

@@ -1,0 +1,438 @@
+package dev.vmm.core.cpu;
+
+import static java.lang.constant.ConstantDescs.CD_boolean;
+import static java.lang.constant.ConstantDescs.CD_int;
+import static java.lang.constant.ConstantDescs.CD_long;
+import static java.lang.constant.ConstantDescs.CD_void;
+
+import java.lang.classfile.CodeBuilder;
+import java.lang.classfile.Label;
+import java.lang.constant.ClassDesc;
+import java.lang.constant.MethodTypeDesc;
+
+/**
+ * The code-generation primitives of {@link JitEmit}: the locals of the generated method, the guest
+ * registers kept in locals, operands and memory accesses ({@link JitMem}), and the arithmetic flags
+ * kept in locals.
+ *
+ * <p>The flags: an instruction that sets them stores its operands, result, carry and lazy kind
+ * ({@link Flags}) in locals instead of {@link Cpu#flags}; a Jcc or ADC/SBB that follows reads them
+ * from there with the condition specialized for the producing instruction (HotSpot drops the
+ * locals nobody reads). The compile-time {@link #fam} says whether the locals or {@link Cpu#flags}
+ * hold the current flags; before anything else looks at {@link Cpu#flags} (a handler, a miss, the
+ * end of the block) {@link #spill} writes them back exactly as the interpreter would have recorded
+ * them.
+ */
+abstract class JitCode {
+    // Locals of the generated method beyond those of Jit.
+    static final int R = 11;
+    static final int FK = 12;
+    static final int FA = 13;
+    static final int FB = 15;
+    static final int FR = 17;
+    static final int FCF = 19;
+    static final int TA = 20;
+    static final int TB = 22;
+    static final int TR = 24;
+    static final int TOFF = 26;
+    static final int TCF = 28;
+    static final int TK = 29;
+    static final int TV = 30;
+    static final int FX = 32;
+    /** The inline form whose memory access may miss: the miss handler serves it (see {@link Jit}). */
+    static final int IDX = 33;
+
+    /** Where the flags are: in {@link Cpu#flags}, or in the locals as left by one of these families. */
+    static final int MEM = 0;
+    static final int F_ADD = 1;
+    static final int F_SUB = 2;
+    static final int F_LOGIC = 3;
+    static final int F_INC = 4;
+    static final int F_DEC = 5;
+    /** Eager flags from a result: ZF SF PF from FR, CF OF AF as EFLAGS bits in FX (MUL, IMUL, shifts). */
+    static final int F_RES = 6;
+
+    static final ClassDesc CD_SELF = ClassDesc.of("dev.vmm.core.cpu.JitOps");
+    static final ClassDesc CD_MEM = ClassDesc.of("dev.vmm.core.cpu.JitMem");
+    static final ClassDesc CD_SEGMENT = ClassDesc.of("dev.vmm.core.cpu.Segment");
+    static final ClassDesc CD_FLAGS = ClassDesc.of("dev.vmm.core.cpu.Flags");
+    static final ClassDesc CD_BRANCH = ClassDesc.of("dev.vmm.core.cpu.BranchOps");
+
+
+    /** The local of general register n (0..7) is REGS + 2n, for the registers of {@link #used}. */
+    static final int REGS = 36;
+
+    final CodeBuilder c;
+    /** The flags' place at the current point of the code (MEM or a family) and their width. */
+    int fam = MEM;
+    int fsize;
+    /** The general registers the inline forms of the block touch: they live in locals (see {@link #loadRegs}). */
+    final boolean[] used = new boolean[8];
+
+    /** The CPU's segment register {@code n} as a constant of the compiled class. */
+    final java.util.function.IntFunction<java.lang.constant.ConstantDesc> segments;
+
+    JitCode(CodeBuilder c, java.util.function.IntFunction<java.lang.constant.ConstantDesc> segments) {
+        this.c = c;
+        this.segments = segments;
+    }
+
+    /**
+     * Loads the {@link #used} registers from {@link Cpu#r} into their locals: at the start, and after
+     * anything else may have changed them (a handler). Between these points the inline forms work on
+     * the locals only, and {@link #storeRegs} writes them back before anything else looks.
+     */
+    void loadRegs() {
+        for (int n = 0; n < 8; n++) {
+            if (used[n]) {
+                c.aload(R);
+                c.loadConstant(n);
+                c.laload();
+                c.lstore(REGS + 2 * n);
+            }
+        }
+    }
+
+    /** Writes the register locals back to {@link Cpu#r} (before a handler, and on every way out). */
+    void storeRegs() {
+        for (int n = 0; n < 8; n++) {
+            if (used[n]) {
+                c.aload(R);
+                c.loadConstant(n);
+                c.lload(REGS + 2 * n);
+                c.lastore();
+            }
+        }
+    }
+
+    /** Loads {@link Cpu#r} into its local and zeroes the flag locals (the verifier wants them set everywhere). */
+    void prologue() {
+        c.aload(Jit.CPU);
+        c.getfield(Jit.CD_CPU, "r", long[].class.describeConstable().orElseThrow());
+        c.astore(R);
+        c.iconst_0();
+        c.istore(FK);
+        c.iconst_0();
+        c.istore(FCF);
+        c.iconst_0();
+        c.istore(FX);
+        c.iconst_m1();
+        c.istore(IDX);
+        loadRegs();
+        for (int slot : new int[] {FA, FB, FR}) {
+            c.lconst_0();
+            c.lstore(slot);
+        }
+        fam = MEM;
+    }
+
+    /** The register number of a register operand (E with mod 3, G, Z, REG), or -1. */
+    static int reg(Insn i, int kind, long fixed) {
+        return switch (kind) {
+            case Operand.E -> i.mod == 3 ? i.rm : -1;
+            case Operand.G, Operand.Z -> i.reg;
+            case Operand.REG -> (int) fixed;
+            default -> -1;
+        };
+    }
+
+    static boolean mem(Insn i, int kind) {
+        return (kind == Operand.E || kind == Operand.M) && i.mod != 3;
+    }
+
+    /** Pushes bit {@code bit} of the long local {@code slot} as an int 0/1. */
+    void msbOf(int slot, int bit) {
+        c.lload(slot);
+        c.loadConstant(bit);
+        c.lushr();
+        c.l2i();
+        c.loadConstant(1);
+        c.iand();
+    }
+
+    // ---- flags ------------------------------------------------------------------------------
+
+    /** Pushes CF (int 0/1). */
+    void carry() {
+        if (fam == MEM) {
+            c.aload(Jit.CPU);
+            c.getfield(Jit.CD_CPU, "flags", CD_FLAGS);
+            c.invokevirtual(CD_FLAGS, "cf", MethodTypeDesc.of(CD_int));
+        } else {
+            c.iload(FCF);
+        }
+    }
+
+    /** Writes the flag locals back to {@link Cpu#flags} if they hold the flags; after it, they are in memory. */
+    void spill() {
+        spill(c, fam, fsize);
+        fam = MEM;
+    }
+
+    /** The code of {@link #spill} for the state {@code family}/{@code size} (changes no compile-time state). */
+    static void spill(CodeBuilder c, int family, int size) {
+        if (family == MEM) {
+            return;
+        }
+        if (family == F_RES) {
+            c.aload(Jit.CPU);
+            c.getfield(Jit.CD_CPU, "flags", CD_FLAGS);
+            c.lload(FR);
+            c.loadConstant(size);
+            c.iload(FX);
+            c.invokevirtual(CD_FLAGS, "setResult", MethodTypeDesc.of(CD_void, CD_long, CD_int, CD_int));
+            return;
+        }
+        c.aload(Jit.CPU);
+        c.iload(FK);
+        c.loadConstant(size);
+        c.lload(FA);
+        c.lload(FB);
+        c.lload(FR);
+        c.iload(FCF);
+        c.invokestatic(CD_SELF, "spill", MethodTypeDesc.of(CD_void, Jit.CD_CPU, CD_int, CD_int, CD_long, CD_long,
+                CD_long, CD_int));
+    }
+
+    /** Pushes the flag locals: FK, FA, FB, FR, FCF, FX (the last arguments of JitOps.miss). */
+    void pushFlagLocals() {
+        c.iload(FK);
+        c.lload(FA);
+        c.lload(FB);
+        c.lload(FR);
+        c.iload(FCF);
+        c.iload(FX);
+    }
+
+    /** Pushes condition {@code cc} (Jcc's low nibble) as an int 0/1. */
+    void cond(int cc) {
+        if (fam == MEM) {
+            c.aload(Jit.CPU);
+            c.getfield(Jit.CD_CPU, "flags", CD_FLAGS);
+            c.loadConstant(cc);
+            c.invokevirtual(CD_FLAGS, "cond", MethodTypeDesc.of(CD_boolean, CD_int));
+            return;
+        }
+        int bits = fsize * 8;
+        switch (cc >>> 1) {
+            case 0 -> of();
+            case 1 -> c.iload(FCF);
+            case 2 -> zf();
+            case 3 -> {
+                c.iload(FCF);
+                zf();
+                c.ior();
+            }
+            case 4 -> msbOf(FR, bits - 1);
+            case 5 -> {
+                c.lload(FR);
+                c.l2i();
+                c.loadConstant(0xFF);
+                c.iand();
+                c.invokestatic(ClassDesc.of("java.lang.Integer"), "bitCount", MethodTypeDesc.of(CD_int, CD_int));
+                c.loadConstant(1);
+                c.iand();
+                c.loadConstant(1);
+                c.ixor();
+            }
+            case 6 -> {
+                msbOf(FR, bits - 1);
+                of();
+                c.ixor();
+            }
+            default -> {
+                msbOf(FR, bits - 1);
+                of();
+                c.ixor();
+                zf();
+                c.ior();
+            }
+        }
+        if ((cc & 1) != 0) {
+            c.loadConstant(1);
+            c.ixor();
+        }
+    }
+
+    /** ZF as int: FR is masked, so FR - 1 is negative exactly when FR is 0. */
+    void zf() {
+        c.lload(FR);
+        c.lconst_1();
+        c.lsub();
+        c.loadConstant(63);
+        c.lushr();
+        c.l2i();
+    }
+
+    void of() {
+        int bits = fsize * 8;
+        long sign = 1L << (bits - 1);
+        switch (fam) {
+            case F_ADD, F_SUB -> {
+                c.lload(FA);
+                if (fam == F_ADD) {
+                    c.lload(FR);
+                    c.lxor();
+                    c.lload(FB);
+                    c.lload(FR);
+                } else {
+                    c.lload(FB);
+                    c.lxor();
+                    c.lload(FA);
+                    c.lload(FR);
+                }
+                c.lxor();
+                c.land();
+                c.loadConstant(bits - 1);
+                c.lushr();
+                c.l2i();
+                c.loadConstant(1);
+                c.iand();
+            }
+            case F_INC, F_DEC -> {
+                c.lload(FR);
+                c.loadConstant(fam == F_INC ? sign : sign - 1);
+                c.lxor();
+                c.lconst_1();
+                c.lsub();
+                c.loadConstant(63);
+                c.lushr();
+                c.l2i();
+            }
+            case F_RES -> {
+                c.iload(FX);
+                c.loadConstant(11);
+                c.iushr();
+                c.loadConstant(1);
+                c.iand();
+            }
+            default -> c.iconst_0();
+        }
+    }
+
+    /** Jcc as the last instruction: rip is already the next instruction's (local NEXT). */
+    void jcc(Insn i) {
+        cond(i.opcode & 0xF);
+        c.istore(TCF);
+        spill();
+        Label skip = c.newLabel();
+        c.iload(TCF);
+        c.ifeq(skip);
+        c.aload(Jit.CPU);
+        c.lload(Jit.NEXT);
+        c.loadConstant(i.imm);
+        c.ladd();
+        c.loadConstant(i.osize);
+        c.invokestatic(CD_BRANCH, "branch", MethodTypeDesc.of(CD_void, Jit.CD_CPU, CD_long, CD_int));
+        c.labelBinding(skip);
+    }
+
+    // ---- operands ---------------------------------------------------------------------------
+
+    static long mask(int w) {
+        return w == 1 ? 0xFF : w == 2 ? 0xFFFF : 0xFFFF_FFFFL;
+    }
+
+    void signExtend(int w) {
+        c.l2i();
+        if (w == 1) {
+            c.i2b();
+        } else if (w == 2) {
+            c.i2s();
+        }
+        c.i2l();
+    }
+
+    /** Pushes register {@code n} at width {@code w} (1: AL..BH numbering). */
+    void getReg(int n, int w) {
+        boolean high = w == 1 && n >= 4;
+        c.lload(REGS + 2 * (high ? n - 4 : n));
+        if (high) {
+            c.loadConstant(8);
+            c.lushr();
+        }
+        c.loadConstant(mask(w));
+        c.land();
+    }
+
+    /** Pops a long into register {@code n} at width {@code w} (32-bit writes zero-extend). */
+    void setReg(int n, int w) {
+        if (w == 4) {
+            c.loadConstant(0xFFFF_FFFFL);
+            c.land();
+            c.lstore(REGS + 2 * n);
+            return;
+        }
+        int slot = REGS + 2 * (w == 1 && n >= 4 ? n - 4 : n);
+        int shift = w == 1 && n >= 4 ? 8 : 0;
+        long m = mask(w);
+        c.loadConstant(m);
+        c.land();
+        if (shift != 0) {
+            c.loadConstant(shift);
+            c.lshl();
+        }
+        c.lload(slot);
+        c.loadConstant(~(m << shift));
+        c.land();
+        c.lor();
+        c.lstore(slot);
+    }
+
+    /** Pushes operand (kind, fixed) of {@code i} at width {@code w}: a register, an immediate or memory. */
+    void operand(Insn i, int kind, long fixed, int w) {
+        int r = reg(i, kind, fixed);
+        if (r >= 0) {
+            getReg(r, w);
+        } else if (kind == Operand.I || kind == Operand.IBS) {
+            c.loadConstant(fixed);
+        } else {
+            read(i, w, false);
+        }
+    }
+
+    /** Pushes the memory operand's offset (base + index << scale + disp, masked to the address size). */
+    void ea(Insn i) {
+        c.loadConstant(i.disp);
+        if (i.base >= 0) {
+            c.lload(REGS + 2 * i.base);
+            c.ladd();
+        }
+        if (i.index >= 0) {
+            c.lload(REGS + 2 * i.index);
+            if (i.scale != 0) {
+                c.loadConstant(i.scale);
+                c.lshl();
+            }
+            c.ladd();
+        }
+        if (i.asize == 2) {
+            c.loadConstant(0xFFFFL);
+            c.land();
+        } else if (i.asize == 4) {
+            c.loadConstant(0xFFFF_FFFFL);
+            c.land();
+        }
+    }
+
+    /** Pushes {@code w} bytes of the memory operand, at TOFF if {@code atOff}, else at its computed address. */
+    void read(Insn i, int w, boolean atOff) {
+        c.aload(Jit.CPU);
+        c.loadConstant(segments.apply(i.seg));
+        if (atOff) {
+            c.lload(TOFF);
+        } else {
+            ea(i);
+        }
+        c.invokestatic(CD_MEM, "read" + w * 8, MethodTypeDesc.of(CD_long, Jit.CD_CPU, CD_SEGMENT, CD_long));
+    }
+
+    /** Writes TV to the memory operand at TOFF. */
+    void write(Insn i, int w) {
+        c.aload(Jit.CPU);
+        c.loadConstant(segments.apply(i.seg));
+        c.lload(TOFF);
+        c.lload(TV);
+        c.invokestatic(CD_MEM, "write" + w * 8, MethodTypeDesc.of(CD_void, Jit.CD_CPU, CD_SEGMENT, CD_long, CD_long));
+    }
+}
