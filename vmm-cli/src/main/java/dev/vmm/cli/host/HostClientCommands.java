@@ -62,15 +62,7 @@ public final class HostClientCommands {
         public Integer call() {
             ObjectNode r = ControlClient.request("start").put("name", name).put("cpuWeight", weight)
                     .put("cpuCap", cap).put("discardState", discardState);
-            JsonNode reply = ask(options, spec, r);
-            if (reply == null) {
-                return EXIT_REFUSED;
-            }
-            if (reply.has("output")) {
-                spec.commandLine().getOut().println(reply.path("output").asText());
-                spec.commandLine().getOut().flush();
-            }
-            return 0;
+            return printed(spec, ask(options, spec, r));
         }
     }
 
@@ -107,7 +99,19 @@ public final class HostClientCommands {
         }
     }
 
-    /** The request of {@code pause}, {@code resume} and {@code stop}: an op and a name. */
+    /** The host's reply: its output printed (if it has one); the exit status. */
+    private static int printed(CommandSpec spec, JsonNode reply) {
+        if (reply == null) {
+            return EXIT_REFUSED;
+        }
+        if (reply.has("output")) {
+            spec.commandLine().getOut().println(reply.path("output").asText());
+            spec.commandLine().getOut().flush();
+        }
+        return 0;
+    }
+
+    /** The request of {@code pause}, {@code resume}, {@code suspend} and {@code stop}: an op and a name. */
     abstract static class NamedOp implements Callable<Integer> {
         @Spec
         private CommandSpec spec;
@@ -118,7 +122,7 @@ public final class HostClientCommands {
 
         @Override
         public Integer call() {
-            return ask(options, spec, ControlClient.request(spec.name()).put("name", name)) == null ? EXIT_REFUSED : 0;
+            return printed(spec, ask(options, spec, ControlClient.request(spec.name()).put("name", name)));
         }
     }
 
@@ -149,14 +153,8 @@ public final class HostClientCommands {
 
         @Override
         public Integer call() {
-            JsonNode reply = ask(options, spec, ControlClient.request("savevm").put("name", name)
-                    .put("file", file.toAbsolutePath().toString()));
-            if (reply == null) {
-                return EXIT_REFUSED;
-            }
-            spec.commandLine().getOut().println(reply.path("output").asText());
-            spec.commandLine().getOut().flush();
-            return 0;
+            return printed(spec, ask(options, spec, ControlClient.request("savevm").put("name", name)
+                    .put("file", file.toAbsolutePath().toString())));
         }
     }
 
@@ -164,24 +162,7 @@ public final class HostClientCommands {
     @Command(name = "suspend", mixinStandardHelpOptions = true,
             description = {"Saves a VM's state into its directory ($VMM_HOME/vms/NAME/state.vmmsnap) and stops it; "
                 + "its memory returns to the pool.", "vmm start NAME resumes it where it was."})
-    public static final class Suspend implements Callable<Integer> {
-        @Spec
-        private CommandSpec spec;
-        @Mixin
-        private HostOptions options;
-        @Parameters(index = "0", paramLabel = "NAME")
-        private String name;
-
-        @Override
-        public Integer call() {
-            JsonNode reply = ask(options, spec, ControlClient.request("suspend").put("name", name));
-            if (reply == null) {
-                return EXIT_REFUSED;
-            }
-            spec.commandLine().getOut().println(reply.path("output").asText());
-            spec.commandLine().getOut().flush();
-            return 0;
-        }
+    public static final class Suspend extends NamedOp {
     }
 
     /** {@code vmm stop NAME}. */
