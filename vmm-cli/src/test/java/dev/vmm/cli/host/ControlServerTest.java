@@ -6,22 +6,28 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.vmm.cli.Main;
 import dev.vmm.core.monitor.MemoryPool;
 import dev.vmm.core.monitor.Scheduler;
 import dev.vmm.devices.board.VmHost;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /** The control API over a real Unix domain socket, with real boards running tiny kernels. */
 class ControlServerTest {
@@ -321,5 +327,38 @@ class ControlServerTest {
             }, "quit to stop the VM");
             assertEquals("no machine is running\n", monitor(c, "spin", "info registers").path("output").asText());
         }
+    }
+
+    @Test
+    void aRunningHostVmIsSavedAndGoesOnAndTheSnapshotRestores() throws Exception {
+        Path file = dir.resolve("spin.vmmsnap");
+        long saved;
+        try (ControlClient c = ControlClient.connect(socket)) {
+            assertTrue(ask(c, "start", "spin").path("ok").asBoolean());
+            await(() -> instructions(c, "spin") >= 1_000_000, "the VM to run");
+            JsonNode r = c.request(ControlClient.request("savevm").put("name", "spin").put("file", file.toString()));
+            assertTrue(r.path("ok").asBoolean(), r.toString());
+            Matcher m = Pattern.compile("saved " + Pattern.quote(file.toString()) + " at instruction (\\d+) ")
+                    .matcher(r.path("output").asText());
+            assertTrue(m.find(), r.toString());
+            saved = Long.parseLong(m.group(1));
+            await(() -> instructions(c, "spin") > saved + 1_000_000, "the VM to go on after the save");
+            assertEquals(VmHost.State.RUNNING, host.info("spin").state());
+
+            JsonNode rel = c.request(ControlClient.request("savevm").put("name", "spin").put("file", "rel.vmmsnap"));
+            assertFalse(rel.path("ok").asBoolean());
+            assertEquals("savevm: the file name must be absolute: rel.vmmsnap", rel.path("error").asText());
+        }
+        assertTrue(Files.isRegularFile(file));
+
+        CommandLine cmd = Main.commandLine();
+        StringWriter err = new StringWriter();
+        cmd.setOut(new PrintWriter(new StringWriter(), true));
+        cmd.setErr(new PrintWriter(err, true));
+        int code = cmd.execute("restore", file.toString(), "--serial", "none", "--stop-at",
+                Long.toString(saved + 100_000));
+        assertEquals(0, code, err.toString());
+        assertTrue(err.toString().startsWith("vmm: restored " + file + " at instruction " + saved + " ("),
+                err.toString());
     }
 }
