@@ -42,6 +42,11 @@ class BoardSnapshotTest {
     }
 
     private Path diskFile() throws IOException {
+        return diskFile(dir);
+    }
+
+    /** The board guest's disk in {@code dir}: 64 sectors, each filled with its letter. */
+    static Path diskFile(Path dir) throws IOException {
         Path f = dir.resolve("disk.img");
         byte[] b = new byte[SECTORS * 512];
         for (int i = 0; i < b.length; i++) {
@@ -51,7 +56,8 @@ class BoardSnapshotTest {
         return f;
     }
 
-    private static PcBoard board(ByteArrayOutputStream com1, BlockDevice disk) {
+    /** The board guest's machine: 4 MiB, deterministic, COM1 into {@code com1}, {@code disk} on IDE 0:0. */
+    static PcBoard board(ByteArrayOutputStream com1, BlockDevice disk) {
         return BoardConfig.builder().memory(4 << 20).deterministic(true)
                 .serial(0, new StreamBackend(InputStream.nullInputStream(), com1, "com1"))
                 .drive(0, 0, new AtaDisk(disk, "VMM HARDDISK", "VMM00000001"))

@@ -8,8 +8,6 @@ import dev.vmm.core.cpu.Segment;
 import dev.vmm.core.snapshot.Snapshot;
 import dev.vmm.core.snapshot.SnapshotReader;
 import dev.vmm.core.snapshot.SnapshotWriter;
-import dev.vmm.devices.ide.AtaDisk;
-import dev.vmm.devices.serial.StreamBackend;
 import dev.vmm.devices.storage.RawImage;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
@@ -43,23 +41,6 @@ class GoldenPcSnapshotTest {
     @TempDir
     Path dir;
 
-    private Path disk() throws Exception {
-        Path f = dir.resolve("disk.img");
-        byte[] b = new byte[64 * 512];
-        for (int i = 0; i < b.length; i++) {
-            b[i] = (byte) ('a' + i / 512 % 26);
-        }
-        Files.write(f, b);
-        return f;
-    }
-
-    private static PcBoard board(ByteArrayOutputStream com1, RawImage disk) {
-        return BoardConfig.builder().memory(4 << 20).deterministic(true)
-                .serial(0, new StreamBackend(InputStream.nullInputStream(), com1, "com1"))
-                .drive(0, 0, new AtaDisk(disk, "VMM HARDDISK", "VMM00000001"))
-                .debugExit(true).build();
-    }
-
     @Test
     void goldenPcSnapshotRestoresAndTheGuestGoesOnExactly() throws Exception {
         restoresExactly(RESOURCE, 1, GoldenValues.NANOS, REST);
@@ -80,7 +61,8 @@ class GoldenPcSnapshotTest {
                 s.sections().stream().map(Snapshot.Section::name).toList());
         assertEquals(2, s.find("ram").orElseThrow().version());
         ByteArrayOutputStream com1 = new ByteArrayOutputStream();
-        try (RawImage d = RawImage.open(disk(), RawImage.Mode.COPY_ON_WRITE); PcBoard b = board(com1, d)) {
+        try (RawImage d = RawImage.open(BoardSnapshotTest.diskFile(dir), RawImage.Mode.COPY_ON_WRITE);
+             PcBoard b = BoardSnapshotTest.board(com1, d)) {
             BoardSnapshot.restore(b, s);
             assertEquals(GoldenValues.ICOUNT, b.cpu().instructionCount());
             assertEquals(nanos, b.clock().nanos());
@@ -107,7 +89,8 @@ class GoldenPcSnapshotTest {
         }
         Files.createDirectories(target.getParent());
         ByteArrayOutputStream com1 = new ByteArrayOutputStream();
-        try (RawImage d = RawImage.open(disk(), RawImage.Mode.COPY_ON_WRITE); PcBoard b = board(com1, d)) {
+        try (RawImage d = RawImage.open(BoardSnapshotTest.diskFile(dir), RawImage.Mode.COPY_ON_WRITE);
+             PcBoard b = BoardSnapshotTest.board(com1, d)) {
             byte[] code;
             try (InputStream in = GoldenPcSnapshotTest.class.getResourceAsStream("/snapshot/board-guest.bin")) {
                 code = in.readAllBytes();
