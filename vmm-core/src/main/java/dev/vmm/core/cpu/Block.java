@@ -47,6 +47,13 @@ final class Block {
     final long pa;
     /** The code cache's array of the blocks of this page when this block was registered in it. */
     Block[] home;
+    /**
+     * True if the block after this one runs under the same CS, privilege, paging and TLB contents:
+     * this block ends in a near jump, call or return, or falls through (it ended at the size limit or
+     * the page's end). Such a successor on the same page is the block at the same offset of
+     * {@link #home} (see {@link BlockRunner}, and {@link Jit}'s regions).
+     */
+    final boolean chains;
     /** The blocks that followed this one (see {@link Link}), most recent in {@link #link0}. */
     Link link0;
     Link link1;
@@ -56,6 +63,17 @@ final class Block {
         this.bytes = bytes;
         this.mode = mode;
         this.pa = pa;
+        this.chains = chainsAfter(insns[insns.length - 1]);
+    }
+
+    private static boolean chainsAfter(Insn last) {
+        if (continues(last)) {
+            return true;
+        }
+        return switch (last.entry.key()) {
+            case "JCC", "JMP", "CALL", "RET", "LOOP", "JCXZ" -> true;
+            default -> false;
+        };
     }
 
     /**

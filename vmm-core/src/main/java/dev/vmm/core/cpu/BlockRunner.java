@@ -32,6 +32,10 @@ final class BlockRunner {
     private int threshold = Math.max(1, Integer.getInteger("vmm.jit.threshold", Jit.THRESHOLD));
     /** The block run last: its remembered successors spare most lookups. */
     private Block prev;
+    /** Where {@link #prev} left off (instruction count, rip) if its exit chains, and the linear page it ran on: see {@link #samePage}. */
+    private long chainCount = -1;
+    private long chainRip;
+    private long chainPage;
 
     BlockRunner(Cpu cpu, CodeCache code) {
         this.cpu = cpu;
@@ -58,6 +62,11 @@ final class BlockRunner {
     /** How many blocks the JIT compiled. */
     long compiledBlocks() {
         return jit.compiledCount();
+    }
+
+    /** How many blocks the JIT compiled into the regions of others. */
+    long chainedBlocks() {
+        return jit.chainedCount();
     }
 
     /** How many blocks the JIT failed to compile (they stay interpreted; should be none). */
@@ -100,7 +109,13 @@ final class BlockRunner {
         Cpu c = cpu;
         c.startRip = c.rip;
         Block p = prev;
-        Block b = p == null ? null : p.successor(c, code);
+        Segment cs = c.seg[Cpu.CS];
+        long lin = (cs.base + c.rip) & 0xFFFF_FFFFL;
+        Block b = p == null ? null : samePage(p, cs, lin);
+        if (b == null && p != null) {
+            b = p.successor(c, code);
+        }
+        chainCount = -1;
         if (b == null) {
             try {
                 b = code.block();
@@ -119,6 +134,7 @@ final class BlockRunner {
             }
         }
         prev = b;
+        chainPage = lin >>> 12;
         code.ran(b);
         int n = b.insns.length;
         if (budget >= n && compile) {
@@ -134,10 +150,36 @@ final class BlockRunner {
         execute(b, (int) Math.min(n, budget));
     }
 
+    /**
+     * The block at {@code lin} if the last block ran to here without anything that may change what
+     * a lookup finds (its exit {@link Block#chains}, nothing ran since) and {@code lin} is on the
+     * linear page it ran on: then the lookup would translate to the same physical page, whose blocks
+     * are those of {@link Block#home}. Null otherwise (the caller looks up the usual way).
+     */
+    private Block samePage(Block p, Segment cs, long lin) {
+        Cpu c = cpu;
+        Block[] home = p.home;
+        if (c.icount != chainCount || c.rip != chainRip || lin >>> 12 != chainPage || home == null) {
+            return null;
+        }
+        Block t = home[(int) (lin & 0xFFF)];
+        return t != null && t.mode == p.mode && c.rip + t.bytes - 1 <= cs.limit ? t : null;
+    }
+
+    /** Notes where the block {@code b} that just ran left off, if what follows may be found by {@link #samePage}. */
+    private void ranTo(Block b) {
+        if (b.chains) {
+            chainCount = cpu.icount;
+            chainRip = cpu.rip;
+        }
+    }
+
     private void runCompiled(CompiledBlock cb, long budget) {
         Cpu c = cpu;
         try {
-            cb.run(c, code.generation, c.intrNotifies && (c.flags.bits & Flags.IF) != 0, budget);
+            Block m = cb.members[cb.run(c, code.generation, c.intrNotifies && (c.flags.bits & Flags.IF) != 0, budget)];
+            prev = m;
+            ranTo(m);
         } catch (CpuFault f) {
             c.faulted(f);
         }
@@ -159,9 +201,11 @@ final class BlockRunner {
                 i.handler.exec(c, i);
                 c.icount++;
                 if (c.rip != next || code.generation != gen || watchIntr && c.intrHint) {
+                    ranTo(b);
                     return;
                 }
             }
+            ranTo(b);
         } catch (CpuFault f) {
             c.faulted(f);
         }

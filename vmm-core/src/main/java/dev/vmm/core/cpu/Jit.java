@@ -1,6 +1,5 @@
 package dev.vmm.core.cpu;
 
-import static java.lang.constant.ConstantDescs.CD_Object;
 import static java.lang.constant.ConstantDescs.CD_boolean;
 import static java.lang.constant.ConstantDescs.CD_int;
 import static java.lang.constant.ConstantDescs.CD_long;
@@ -24,7 +23,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Compiles hot {@link Block}s to JVM bytecode ({@code java.lang.classfile}), one hidden class per
- * block, so HotSpot compiles and inlines each instruction's semantics into one method.
+ * region (the hot block and the blocks that followed it on its page, see {@link #region}), so
+ * HotSpot compiles and inlines each instruction's semantics into one method, and a loop over the
+ * region's blocks runs without the dispatcher.
  *
  * <p>Each instruction becomes either straight-line bytecode with its operands as constants
  * ({@link JitEmit}: registers and flags in locals, memory through {@link JitMem}), or, for the
@@ -50,7 +51,7 @@ final class Jit {
     private static final ClassDesc CD_SELF = ClassDesc.of("dev.vmm.core.cpu.JitBlock");
     private static final ClassDesc CD_OPS = ClassDesc.of("dev.vmm.core.cpu.JitOps");
     private static final ClassDesc CD_INT_ARRAY = CD_int.arrayType();
-    private static final MethodTypeDesc MTD_RUN = MethodTypeDesc.of(CD_void, CD_CPU, CD_int, CD_boolean, CD_long);
+    private static final MethodTypeDesc MTD_RUN = MethodTypeDesc.of(CD_int, CD_CPU, CD_int, CD_boolean, CD_long);
     private static final MethodTypeDesc MTD_EXEC = MethodTypeDesc.of(CD_void, CD_CPU, CD_INSN);
     private static final MethodTypeDesc MTD_INIT = MethodTypeDesc.of(CD_void);
 
@@ -61,12 +62,15 @@ final class Jit {
     private static final int BUDGET = 4;
     static final int NEXT = 6;
     private static final int ENTRY = 8;
+    /** The index of the region member running (the value {@code run} returns). */
+    private static final int CUR = 10;
     private static final ClassDesc CD_MISS = ClassDesc.of("dev.vmm.core.cpu.JitMem$Miss");
 
     private final CodeCache code;
     private final Cpu cpu;
     private final MethodHandles.Lookup lookup = MethodHandles.lookup();
     private long compiled;
+    private long chained;
     private long failed;
 
     Jit(Cpu cpu, CodeCache code) {
@@ -79,6 +83,11 @@ final class Jit {
         return compiled;
     }
 
+    /** How many blocks were compiled into the regions of others (beyond their heads). */
+    long chainedCount() {
+        return chained;
+    }
+
     /** How many blocks could not be compiled (a bug: each is logged). */
     long failedCount() {
         return failed;
@@ -87,26 +96,49 @@ final class Jit {
     /** Bytecode bytes of a generated method at most: HotSpot never compiles a method above 8000 (HugeMethodLimit). */
     static final int MAX_CODE = 7900;
 
+    /** Blocks in one compiled region at most. */
+    static final int MAX_MEMBERS = 8;
     /**
-     * Compiles {@code b}; on any failure logs it and leaves the block to the interpreter for good. A
-     * block whose code would be too big for HotSpot is compiled up to a shorter prefix (the code then
-     * ends there, and the dispatcher goes on with the block at the next instruction).
+     * Bytecode bytes of a region's method at most (a single block may use {@link #MAX_CODE}): HotSpot's
+     * C2 takes much longer for bigger methods, and a boot runs much of its code only a few thousand
+     * times: with 32 blocks and 7,900 bytes, the first 2 G instructions of a Linux boot (its
+     * decompressor) took about 1.5 times the CPU time, HotSpot compiling and recompiling the big
+     * methods while the guest ran them in its slower tiers.
+     */
+    static final int MAX_REGION_CODE = 3000;
+
+    /**
+     * Compiles {@code b} with the blocks that followed it on its page ({@link #region}); on any
+     * failure logs it and leaves the block to the interpreter for good. A region whose code would be
+     * too big for HotSpot loses its later members; a single block that is still too big is compiled
+     * up to a shorter prefix (the code then ends there, and the dispatcher goes on with the block at
+     * the next instruction).
      */
     CompiledBlock compile(Block b) {
         try {
+            List<Block> region = region(b);
             int count = b.insns.length;
             while (true) {
                 List<Object> data = new ArrayList<>();
                 data.add(code);
-                byte[] bytes = build(b, count, data);
-                if (count > 1 && codeLength(bytes) > MAX_CODE) {
-                    count = (count + 1) / 2;
-                    continue;
+                Block[] members = region.toArray(Block[]::new);
+                byte[] bytes = build(members, count, data);
+                if (bytes == null || codeLength(bytes) > (region.size() > 1 ? MAX_REGION_CODE : MAX_CODE)) {
+                    if (region.size() > 1) {
+                        region = region.subList(0, region.size() / 2);
+                        continue;
+                    }
+                    if (count > 1) {
+                        count = (count + 1) / 2;
+                        continue;
+                    }
                 }
                 MethodHandles.Lookup hidden = lookup.defineHiddenClassWithClassData(bytes, List.copyOf(data), true);
                 CompiledBlock cb = (CompiledBlock) hidden.findConstructor(hidden.lookupClass(),
                         java.lang.invoke.MethodType.methodType(void.class)).invoke();
+                cb.members = members;
                 compiled++;
+                chained += members.length - 1;
                 return cb;
             }
         } catch (Throwable t) {
@@ -117,17 +149,57 @@ final class Jit {
         }
     }
 
-    private byte[] build(Block b, int count, List<Object> data) {
+    /**
+     * The blocks compiled with {@code head}: it, then (breadth first, through the successors the
+     * dispatcher remembered) the blocks that followed a member ending in a near jump, call, return
+     * or a fall-through, on the same physical page and in 32-bit code. Inside the compiled region a
+     * member goes on to the next one without the dispatcher when rip names it: on the same page,
+     * under the same CS, the same TLB contents and privilege (nothing that may change them chains),
+     * the dispatcher would find that very block.
+     */
+    static List<Block> region(Block head) {
+        List<Block> r = new ArrayList<>();
+        r.add(head);
+        if (head.mode != 32 || head.home == null) {
+            return r;
+        }
+        for (int q = 0; q < r.size() && r.size() < MAX_MEMBERS; q++) {
+            Block m = r.get(q);
+            if (!m.chains) {
+                continue;
+            }
+            for (Block.Link l : new Block.Link[] {m.link0, m.link1}) {
+                if (l != null && r.size() < MAX_MEMBERS) {
+                    Block t = l.target();
+                    if (t.home == head.home && t.mode == head.mode && !r.contains(t)) {
+                        r.add(t);
+                    }
+                }
+            }
+        }
+        return r;
+    }
+
+    /** The class file of a region, or null if its method would exceed the class file's 64 KiB of code. */
+    private byte[] build(Block[] members, int count, List<Object> data) {
+        try {
+            return classFile(members, count, data);
+        } catch (IllegalArgumentException tooLong) {
+            return null;
+        }
+    }
+
+    private byte[] classFile(Block[] members, int count, List<Object> data) {
         return ClassFile.of(ClassFile.ClassHierarchyResolverOption.of(
                 ClassHierarchyResolver.ofClassLoading(lookup))).build(CD_SELF, cb -> {
             cb.withFlags(ClassFile.ACC_FINAL | ClassFile.ACC_SYNTHETIC);
-            cb.withInterfaceSymbols(CD_COMPILED);
+            cb.withSuperclass(CD_COMPILED);
             cb.withMethodBody("<init>", MTD_INIT, ClassFile.ACC_PUBLIC, c -> {
                 c.aload(0);
-                c.invokespecial(CD_Object, "<init>", MTD_INIT);
+                c.invokespecial(CD_COMPILED, "<init>", MTD_INIT);
                 c.return_();
             });
-            cb.withMethodBody("run", MTD_RUN, ClassFile.ACC_PUBLIC, c -> body(c, b, count, data));
+            cb.withMethodBody("run", MTD_RUN, ClassFile.ACC_PUBLIC, c -> body(c, members, count, data));
         });
     }
 
@@ -141,42 +213,112 @@ final class Jit {
         throw new IllegalStateException("no run method");
     }
 
-    private void body(CodeBuilder c, Block b, int count, List<Object> data) {
+    /**
+     * The run method of a region: its members one after the other, each ending in a jump to the
+     * member rip names ({@link #transfer}) or to the exit. The head runs {@code headCount} of its
+     * instructions (fewer than all only in a region of one). Offsets are relative to the head's
+     * first byte, whose rip the method finds at entry (local ENTRY).
+     */
+    private void body(CodeBuilder c, Block[] members, int headCount, List<Object> data) {
+        Block head = members[0];
         Label exit = c.newLabel();
         Label top = c.newLabel();
         Label onMiss = c.newLabel();
         Label bodyEnd = c.newLabel();
-        Insn[] ins = b.insns;
-        long mask = b.mode == 16 ? 0xFFFF : 0xFFFF_FFFFL;
-        boolean loops = count == ins.length && loopsBack(ins[count - 1]);
+        long mask = head.mode == 16 ? 0xFFFF : 0xFFFF_FFFFL;
+        int total = headCount;
+        for (int m = 1; m < members.length; m++) {
+            total += members[m].insns.length;
+        }
+        Insn[] all = new Insn[total];
+        int at = 0;
+        for (int m = 0; m < members.length; m++) {
+            int n = m == 0 ? headCount : members[m].insns.length;
+            System.arraycopy(members[m].insns, 0, all, at, n);
+            at += n;
+        }
         // Per instruction: offset, end offset, instructions retired before it and not yet counted,
-        // the flags' place before it (JitEmit's family and width), for JitOps.miss.
-        int[] info = new int[count * JitOps.INFO];
-        JitEmit e = new JitEmit(c, ins, count, n -> constant(data, cpu.seg[n], JitEmit.CD_SEGMENT));
+        // the flags' place before it (JitEmit's family and width), its member, for JitOps.miss.
+        int[] info = new int[total * JitOps.INFO];
+        JitEmit e = new JitEmit(c, all, total, n -> constant(data, cpu.seg[n], JitEmit.CD_SEGMENT));
+        Label[] starts = new Label[members.length];
+        for (int m = 0; m < members.length; m++) {
+            starts[m] = c.newLabel();
+        }
         c.aload(CPU);
         c.getfield(CD_CPU, "rip", CD_long);
         c.lstore(ENTRY);
+        c.iconst_0();
+        c.istore(CUR);
         e.prologue();
         c.labelBinding(top);
+        int first = 0;
+        for (int m = 0; m < members.length; m++) {
+            Block b = members[m];
+            int count = m == 0 ? headCount : b.insns.length;
+            c.labelBinding(starts[m]);
+            if (members.length > 1) {
+                c.loadConstant(m);
+                c.istore(CUR);
+            }
+            e.fam = JitCode.MEM;     // every way in comes with the flags spilled
+            member(c, e, b, count, (int) (b.pa - head.pa), m, first, mask, info, data, exit);
+            first += count;
+            if (count == b.insns.length && b.chains) {
+                transfer(c, members, starts, b.insns.length, data, exit);
+            } else {
+                c.goto_(exit);
+            }
+        }
+        c.labelBinding(exit);
+        e.storeRegs();
+        c.iload(CUR);
+        c.ireturn();
+        c.labelBinding(bodyEnd);
+        // An access that needs the full path: the instruction runs in the interpreter, then we leave.
+        c.labelBinding(onMiss);
+        c.pop();
+        e.storeRegs();
+        c.aload(CPU);
+        c.iload(JitEmit.IDX);
+        c.lload(ENTRY);
+        c.loadConstant(mask);
+        c.loadConstant(constant(data, info, CD_INT_ARRAY));
+        c.loadConstant(constant(data, all, CD_INSN.arrayType()));
+        e.pushFlagLocals();
+        c.invokestatic(CD_OPS, "miss", JitOps.MTD_MISS);
+        c.ireturn();
+        c.exceptionCatch(top, bodyEnd, onMiss, CD_MISS);
+    }
+
+    /**
+     * The code of the first {@code count} instructions of member {@code m} (block {@code b}, at
+     * {@code rel} bytes from the head), whose first instruction is instruction {@code first} of the
+     * region. It leaves rip, the count and the flags up to date at its end, or exits early (a branch
+     * or a code write in its middle).
+     */
+    private void member(CodeBuilder c, JitEmit e, Block b, int count, int rel, int m, int first, long mask,
+            int[] info, List<Object> data, Label exit) {
         // Inline forms touch neither rip, startRip nor the count: these are brought up to date
         // before any other instruction, at the end, and on a miss (JitOps.miss, which finds the
         // instruction by the local IDX, set before each inline form that accesses memory).
+        Insn[] ins = b.insns;
         int pending = 0;
-        int off = 0;
+        int off = rel;
         for (int k = 0; k < count; k++) {
             Insn i = ins[k];
             boolean last = k == count - 1;
             int end = off + i.len;
-            int at = k * JitOps.INFO;
+            int at = (first + k) * JitOps.INFO;
             info[at] = off;
             info[at + 1] = end;
             info[at + 2] = pending;
             info[at + 3] = e.fam;
             info[at + 4] = e.fsize;
+            info[at + 5] = m;
             if (JitEmit.supported(i)) {
-                boolean memory = JitEmit.touchesMemory(i);
-                if (memory) {
-                    c.loadConstant(k);
+                if (JitEmit.touchesMemory(i)) {
+                    c.loadConstant(first + k);
                     c.istore(JitEmit.IDX);
                 }
                 e.emit(i);
@@ -228,45 +370,73 @@ final class Jit {
             }
             off = end;
         }
-        if (loops) {
-            // Again from the top: budget -= n; while budget >= n, rip == entry, no stop request,
-            // no code write, no interrupt hint.
-            c.lload(BUDGET);
-            c.loadConstant((long) count);
-            c.lsub();
-            c.dup2();
-            c.lstore(BUDGET);
-            c.loadConstant((long) count);
-            c.lcmp();
-            c.iflt(exit);
-            c.aload(CPU);
-            c.getfield(CD_CPU, "rip", CD_long);
-            c.lload(ENTRY);
-            c.lcmp();
-            c.ifne(exit);
-            c.aload(CPU);
-            c.getfield(CD_CPU, "stopRequested", CD_boolean);
-            c.ifne(exit);
-            checks(c, data, exit, top);
-        }
-        c.labelBinding(exit);
-        e.storeRegs();
-        c.return_();
-        c.labelBinding(bodyEnd);
-        // An access that needs the full path: the instruction runs in the interpreter, then we leave.
-        c.labelBinding(onMiss);
-        c.pop();
-        e.storeRegs();
+    }
+
+    /**
+     * After a member of {@code length} instructions that may chain: goes on with the member at rip
+     * if there is one and it fits in what is left of the budget, and nothing else has to be looked
+     * at first (no stop request, no code write, no interrupt hint); otherwise leaves. A block that
+     * jumps back to its own start thus loops in place.
+     */
+    private void transfer(CodeBuilder c, Block[] members, Label[] starts, int length, List<Object> data, Label exit) {
+        c.lload(BUDGET);
+        c.loadConstant((long) length);
+        c.lsub();
+        c.lstore(BUDGET);
         c.aload(CPU);
-        c.iload(JitEmit.IDX);
+        c.getfield(CD_CPU, "stopRequested", CD_boolean);
+        c.ifne(exit);
+        Label go = c.newLabel();
+        checks(c, data, exit, go);
+        c.labelBinding(go);
+        // NEXT = rip - ENTRY: a member's offset from the head when rip names one (the page is 4 KiB).
+        c.aload(CPU);
+        c.getfield(CD_CPU, "rip", CD_long);
         c.lload(ENTRY);
-        c.loadConstant(mask);
-        c.loadConstant(constant(data, info, CD_INT_ARRAY));
-        c.loadConstant(constant(data, ins, CD_INSN.arrayType()));
-        e.pushFlagLocals();
-        c.invokestatic(CD_OPS, "miss", JitOps.MTD_MISS);
-        c.return_();
-        c.exceptionCatch(top, bodyEnd, onMiss, CD_MISS);
+        c.lsub();
+        c.lstore(NEXT);
+        c.lload(NEXT);
+        c.loadConstant(-0x1000L);
+        c.lcmp();
+        c.ifle(exit);
+        c.lload(NEXT);
+        c.loadConstant(0x1000L);
+        c.lcmp();
+        c.ifge(exit);
+        Block head = members[0];
+        java.util.TreeMap<Integer, Integer> byOffset = new java.util.TreeMap<>();
+        for (int m = 0; m < members.length; m++) {
+            byOffset.put((int) (members[m].pa - head.pa), m);
+        }
+        List<java.lang.classfile.instruction.SwitchCase> cases = new ArrayList<>();
+        List<Runnable> bodies = new ArrayList<>();
+        for (var en : byOffset.entrySet()) {
+            Block t = members[en.getValue()];
+            Label l = c.newLabel();
+            cases.add(java.lang.classfile.instruction.SwitchCase.of(en.getKey(), l));
+            Label target = starts[en.getValue()];
+            long lastByte = en.getKey() + t.bytes - 1L;
+            bodies.add(() -> {
+                c.labelBinding(l);
+                c.lload(BUDGET);
+                c.loadConstant((long) t.insns.length);
+                c.lcmp();
+                c.iflt(exit);
+                // the CS limit, as the dispatcher checks it for a block it enters
+                c.lload(ENTRY);
+                c.loadConstant(lastByte);
+                c.ladd();
+                c.loadConstant(constant(data, cpu.seg[Cpu.CS], JitEmit.CD_SEGMENT));
+                c.getfield(JitEmit.CD_SEGMENT, "limit", CD_long);
+                c.lcmp();
+                c.ifgt(exit);
+                c.goto_(target);
+            });
+        }
+        c.lload(NEXT);
+        c.l2i();
+        c.lookupswitch(exit, cases);
+        bodies.forEach(Runnable::run);
     }
 
     /** {@code c.<field> = (ENTRY + offset) & mask}. */
@@ -305,15 +475,6 @@ final class Jit {
         c.getfield(CD_CPU, "intrHint", CD_boolean);
         c.ifne(exit);
         c.goto_(go);
-    }
-
-    /** True for a near branch that may go back to the start of its block (the block then loops in place). */
-    private static boolean loopsBack(Insn i) {
-        return switch (i.entry.key()) {
-            case "JCC", "LOOP", "JCXZ" -> true;
-            case "JMP" -> i.k1 == Operand.J;
-            default -> false;
-        };
     }
 
     /** A dynamic constant of the class data: {@code value} added to it (null: the code cache, element 0). */

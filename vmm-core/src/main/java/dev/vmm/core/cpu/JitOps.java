@@ -30,9 +30,9 @@ final class JitOps {
     }
 
     /** Ints per instruction in a compiled block's info table (see {@link Jit}). */
-    static final int INFO = 5;
+    static final int INFO = 6;
 
-    static final MethodTypeDesc MTD_MISS = MethodTypeDesc.of(CD_void, ClassDesc.of("dev.vmm.core.cpu.Cpu"),
+    static final MethodTypeDesc MTD_MISS = MethodTypeDesc.of(CD_int, ClassDesc.of("dev.vmm.core.cpu.Cpu"),
             CD_int, CD_long, CD_long, CD_int.arrayType(), ClassDesc.of("dev.vmm.core.cpu.Insn").arrayType(),
             CD_int, CD_long, CD_long, CD_long, CD_int, CD_int);
 
@@ -41,9 +41,9 @@ final class JitOps {
      * its memory access ({@link JitMem.Miss}): the state of that instruction's start (the flags as
      * before it, the count of the instructions before it), then the instruction through its handler
      * as {@link BlockRunner} runs it (a fault propagates with that state), and its page in the JIT's
-     * TLB if it qualifies now. The block then leaves.
+     * TLB if it qualifies now. The block then leaves: returns the region member of the instruction.
      */
-    static void miss(Cpu c, int idx, long entry, long mask, int[] info, Insn[] insns, int fk, long fa, long fb,
+    static int miss(Cpu c, int idx, long entry, long mask, int[] info, Insn[] insns, int fk, long fa, long fb,
             long fr, int fcf, int fx) {
         int k = idx * INFO;
         spillAny(c, info[k + 3], info[k + 4], fk, fa, fb, fr, fcf, fx);
@@ -57,6 +57,7 @@ final class JitOps {
         c.icount++;
         c.mmu.jitFill(lin, false, user);
         c.mmu.jitFill(lin, true, user);
+        return info[k + 5];
     }
 
     /** {@link JitEmit#spill} at run time: the flag locals of family {@code fam} back to {@link Cpu#flags}. */

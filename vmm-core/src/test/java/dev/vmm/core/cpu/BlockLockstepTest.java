@@ -70,9 +70,13 @@ class BlockLockstepTest {
                 for (int k = 0; k < loop.length; k++) {
                     code[k] = (byte) loop[k];
                 }
-                long compiled = lockstep(code, mode, new Random(loop.length), 200_000, false);
+                Jitted j = lockstep(code, mode, new Random(loop.length), 200_000, false);
                 if (mode == Cpu.EXEC_JIT) {
-                    assertTrue(compiled > 0, "the JIT compiled no block");
+                    assertTrue(j.compiled() > 0, "the JIT compiled no block");
+                }
+                if (mode == Cpu.EXEC_JIT && loop == loops[2]) {
+                    // three blocks (two Jcc forward, one back): compiled as one region
+                    assertTrue(j.chained() >= 2, "blocks compiled into regions: " + j.chained());
                 }
             }
         }
@@ -103,7 +107,7 @@ class BlockLockstepTest {
             f.cpu.r[Cpu.EDI] = DATA;
         };
         for (int mode : new int[] {Cpu.EXEC_BLOCKS, Cpu.EXEC_JIT}) {
-            long compiled = lockstep(code, mode, new Random(mode), 100_000, false, setup);
+            long compiled = lockstep(code, mode, new Random(mode), 100_000, false, setup).compiled();
             if (mode == Cpu.EXEC_JIT) {
                 assertTrue(compiled > 0, "the JIT compiled no block");
             }
@@ -148,21 +152,29 @@ class BlockLockstepTest {
     @Test
     void randomProgramsRunTheSameInBlocksAndJit() {
         long compiled = 0;
+        long chained = 0;
         for (int seed = 1; seed <= 60; seed++) {
             byte[] program = new Gen(new Random(seed)).program();
             int mode = seed % 2 == 0 ? Cpu.EXEC_BLOCKS : Cpu.EXEC_JIT;
-            compiled += lockstep(program, mode, new Random(seed * 31L), 40_000, seed % 3 == 0);
+            Jitted j = lockstep(program, mode, new Random(seed * 31L), 40_000, seed % 3 == 0);
+            compiled += j.compiled();
+            chained += j.chained();
         }
         // Programs without self-modifying stores run their blocks hot enough to be compiled.
         assertTrue(compiled > 0, "the JIT compiled no block");
+        assertTrue(chained > 0, "the JIT compiled no region of several blocks");
+    }
+
+    /** What the JIT made of a lockstep run: blocks compiled, and blocks compiled into the regions of others. */
+    private record Jitted(long compiled, long chained) {
     }
 
     /** Runs {@code program} (an endless loop at CODE) on both CPUs and compares them after every slice. */
-    private static long lockstep(byte[] program, int mode, Random rnd, int total, boolean interrupts) {
+    private static Jitted lockstep(byte[] program, int mode, Random rnd, int total, boolean interrupts) {
         return lockstep(program, mode, rnd, total, interrupts, f -> { });
     }
 
-    private static long lockstep(byte[] program, int mode, Random rnd, int total, boolean interrupts,
+    private static Jitted lockstep(byte[] program, int mode, Random rnd, int total, boolean interrupts,
             java.util.function.Consumer<CpuFixture> setup) {
         try (CpuFixture oracle = fixture(program, Cpu.EXEC_STEP); CpuFixture fast = fixture(program, mode)) {
             setup.accept(oracle);
@@ -196,7 +208,7 @@ class BlockLockstepTest {
             }
             assertTrue(oracle.cpu.instructionCount() >= total);
             assertEquals(0, fast.cpu.blocks.failedBlocks(), "blocks the JIT failed to compile");
-            return fast.cpu.blocks.compiledBlocks();
+            return new Jitted(fast.cpu.blocks.compiledBlocks(), fast.cpu.blocks.chainedBlocks());
         }
     }
 
