@@ -30,8 +30,12 @@ class LinuxGuestTest {
     private static final Duration BOOT = Duration.ofMinutes(20);
     private static final Duration COMMAND = Duration.ofMinutes(10);
     private static final String ZERO_16M_MD5 = "2c7ab85a893283e98c931e9511add182";
+    /**
+     * "Marking TSC unstable" and "as unstable" are what the 6.1 clocksource watchdog prints when it
+     * drops the TSC ("Marking clocksource 'tsc' as unstable because the skew is too large").
+     */
     private static final List<String> DMESG_BAD = List.of("BUG", "Oops", "WARNING", "panic", "unknown opcode",
-            "invalid opcode", "timer doesn't work", "clocksource unstable");
+            "invalid opcode", "timer doesn't work", "clocksource unstable", "Marking TSC unstable", "as unstable");
     private static final Path LOGS = Path.of("target", "linux-guest");
 
     private final GuestImages images = GuestImages.fromEnvironment();

@@ -25,11 +25,15 @@ public final class VcpuLoop {
         this.clock = clock;
     }
 
-    /** Makes a halted CPU re-check its interrupt line (any thread). */
+    /**
+     * Makes a halted CPU re-check its interrupt line (any thread). From the CPU's own thread (a timer
+     * that fired in {@link VirtualClock#runDue()} raised an interrupt) it only sets the flag: an
+     * unpark of the running thread would leave a permit that makes its next park return at once.
+     */
     public void wake() {
         woken = true;
         Thread t = runner;
-        if (t != null) {
+        if (t != null && t != Thread.currentThread()) {
             LockSupport.unpark(t);
         }
     }
@@ -73,6 +77,10 @@ public final class VcpuLoop {
                 // Quanta end at multiples of QUANTUM of the instruction count, and the clock hears of
                 // retired instructions (and fires timers) only there or at a HLT: where a run starts or
                 // stops (a limit, a save, the monitor) does not move a timer by one instruction.
+                // A wake-up is for the CPU to look at its interrupt line and stop request, which this
+                // run does first: one that came before it is consumed here, and a HLT right after the
+                // handler of that interrupt parks instead of making one more empty round.
+                woken = false;
                 Cpu.Exit exit = cpu.run(Math.min(QUANTUM - Math.floorMod(before, QUANTUM), left));
                 if (exit == Cpu.Exit.HALT || Math.floorMod(cpu.instructionCount(), QUANTUM) == 0) {
                     clock.retired(cpu.instructionCount() - clock.instructionsRetired());

@@ -77,6 +77,33 @@ class VcpuLoopTest {
         }
     }
 
+    @Test
+    void realtimeTickParksOncePerInterrupt() {
+        OneShot pic = new OneShot();
+        try (CpuFixture f = new CpuFixture()) {
+            // 0x7C00: HLT; JMP 0x7C00. Vector 0x20 -> 0000:8000: IRET. An idle kernel with a periodic tick.
+            f.load(0x7C00, 0xF4, 0xEB, 0xFD).load(0x8000, 0xCF).load(0x20 * 4, 0x00, 0x80, 0x00, 0x00);
+            f.real(0, 0x7C00);
+            f.cpu.flags.bits |= Flags.IF;
+            f.cpu.setInterruptSource(pic);
+            VirtualClock clock = new VirtualClock(VirtualClock.Mode.REALTIME);
+            VcpuLoop loop = new VcpuLoop(f.cpu, clock);
+            // The tick's device runs on the vCPU thread (from runDue) and wakes the loop, as the APIC does.
+            VirtualClock.Timer[] t = new VirtualClock.Timer[1];
+            t[0] = clock.newTimer(() -> {
+                pic.pending = true;
+                loop.wake();
+                clock.arm(t[0], clock.nanos() + 1_000_000L);
+            });
+            clock.arm(t[0], 1_000_000L);
+            assertEquals(Cpu.Exit.LIMIT, loop.run(150));     // HLT, IRET, JMP: 50 ticks
+            assertTrue(pic.acks >= 49, "ticks: " + pic.acks);
+            // One park per tick (a spurious early return of park may add one); a wake-up left behind by
+            // the tick made it three: the handler's HLT returned at once, then a stale permit.
+            assertTrue(loop.idleWaits() < pic.acks * 3 / 2, "idle waits " + loop.idleWaits() + " for " + pic.acks + " ticks");
+        }
+    }
+
     /** A timer that re-arms itself every millisecond, as a periodic PIT does. */
     private static void periodic(VirtualClock clock) {
         VirtualClock.Timer[] t = new VirtualClock.Timer[1];

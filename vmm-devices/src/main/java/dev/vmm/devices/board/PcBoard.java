@@ -23,6 +23,7 @@ import dev.vmm.devices.pci.PiixIde;
 import dev.vmm.devices.pci.SharedIrqLine;
 import dev.vmm.devices.pic.DualPic;
 import dev.vmm.devices.pit.Pit8254;
+import dev.vmm.devices.pit.SpeakerPort;
 import dev.vmm.devices.ps2.A20Gate;
 import dev.vmm.devices.ps2.I8042;
 import dev.vmm.devices.ps2.Port92;
@@ -201,6 +202,7 @@ public final class PcBoard implements AutoCloseable {
         hpet.attach(memory);
         pit = new Pit8254(clock, hpet.pitInput());
         pit.attach(io);
+        new SpeakerPort(pit).attach(io);        // channel 2's GATE and OUT: Linux calibrates the TSC there
         rtc = new CmosRtc(clock, hpet.rtcInput(), config.rtcTime());
         rtc.attach(io);
         CmosLayout.fill(rtc, config.memoryBytes());

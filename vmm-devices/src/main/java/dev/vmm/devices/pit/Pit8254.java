@@ -14,7 +14,8 @@ import dev.vmm.core.persist.Persist;
  * number between two events (see {@link PitSegment}). Channel 0's OUT drives IRQ0: a
  * {@link VirtualClock} timer is armed at the exact time of its next edge, and the line follows
  * OUT edge by edge. Channels 0 and 1 have GATE tied high; channel 2's GATE and OUT are reached
- * through {@link #setGate2} and {@link #out2()} (port 0x61, {@link SpeakerPort}).
+ * through {@link #setGate2} and {@link #out2()} (port 0x61, {@link SpeakerPort}, whose written
+ * bits are kept in this device's state).
  *
  * <p>Single-threaded: ports and timers are used from the vCPU thread that runs the clock.
  */
@@ -30,9 +31,11 @@ public final class Pit8254 implements PortIoDevice, Persist<Pit8254.State> {
      *
      * @param irqLevel the level driven on IRQ0
      * @param nextIrqEdge the tick of channel 0's next undelivered OUT edge
+     * @param port61 bits 0-3 of port 0x61 as last written ({@link SpeakerPort}); snapshots written
+     *               before the board had port 0x61 lack the field and read 0, its power-on value
      */
     public record State(PitChannel.State ch0, PitChannel.State ch1, PitChannel.State ch2,
-                        boolean irqLevel, long nextIrqEdge) {
+                        boolean irqLevel, long nextIrqEdge, int port61) {
     }
 
     private final VirtualClock clock;
@@ -41,6 +44,7 @@ public final class Pit8254 implements PortIoDevice, Persist<Pit8254.State> {
     private final PitChannel[] ch = {new PitChannel(true), new PitChannel(true), new PitChannel(false)};
     private boolean irqLevel;
     private long nextIrqEdge = Long.MAX_VALUE;
+    private int port61;
 
     public Pit8254(VirtualClock clock, IrqLine irq0) {
         this.clock = clock;
@@ -132,6 +136,15 @@ public final class Pit8254 implements PortIoDevice, Persist<Pit8254.State> {
         return ch[2].out(tick());
     }
 
+    /** Bits 0-3 of port 0x61 as last written (kept here: they are the PIT's state in a snapshot). */
+    int port61() {
+        return port61;
+    }
+
+    void setPort61(int bits) {
+        port61 = bits & 0x0F;
+    }
+
     /** The OUT pin of channel {@code n} now. */
     public boolean out(int n) {
         return ch[n].out(tick());
@@ -183,7 +196,7 @@ public final class Pit8254 implements PortIoDevice, Persist<Pit8254.State> {
 
     @Override
     public State save() {
-        return new State(ch[0].save(), ch[1].save(), ch[2].save(), irqLevel, nextIrqEdge);
+        return new State(ch[0].save(), ch[1].save(), ch[2].save(), irqLevel, nextIrqEdge, port61);
     }
 
     /** Restores the state and re-arms the IRQ0 timer; IRQ0 is not driven (the PIC has its own). */
@@ -194,6 +207,7 @@ public final class Pit8254 implements PortIoDevice, Persist<Pit8254.State> {
         ch[2].restore(s.ch2());
         irqLevel = s.irqLevel();
         nextIrqEdge = s.nextIrqEdge();
+        port61 = s.port61() & 0x0F;
         arm();
     }
 }

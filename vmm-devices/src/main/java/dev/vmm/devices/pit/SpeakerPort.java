@@ -2,7 +2,6 @@ package dev.vmm.devices.pit;
 
 import dev.vmm.core.bus.PioBus;
 import dev.vmm.core.bus.PortIoDevice;
-import dev.vmm.core.persist.Persist;
 
 /**
  * Port 0x61, "NMI status and control" of the AT/PIIX: the speaker and channel 2 of the PIT.
@@ -15,17 +14,17 @@ import dev.vmm.core.persist.Persist;
  * <p>Bit 4 is derived from guest time: on the AT it followed channel 1 counting 18 CLKs per
  * DRAM refresh request, so it toggles every 18 PIT ticks (15.09 us); BIOS delay loops count
  * those toggles. Chipsets generate it themselves, so reprogramming channel 1 does not change it.
+ *
+ * <p>Linux calibrates the TSC against channel 2 through this port (arch/x86/kernel/tsc.c:
+ * {@code quick_pit_calibrate} counts down from 0xFFFF with GATE high, {@code pit_calibrate_tsc}
+ * polls bit 5 until a 10 ms or 50 ms mode 0 count ends). The written bits are kept in the
+ * {@link Pit8254}'s state, so the port has no state of its own.
  */
-public final class SpeakerPort implements PortIoDevice, Persist<SpeakerPort.State> {
+public final class SpeakerPort implements PortIoDevice {
     /** PIT ticks per refresh toggle. */
     static final int REFRESH_TICKS = 18;
 
-    /** @param control bits 0-3 as last written */
-    public record State(int control) {
-    }
-
     private final Pit8254 pit;
-    private int control;
 
     public SpeakerPort(Pit8254 pit) {
         this.pit = pit;
@@ -39,27 +38,17 @@ public final class SpeakerPort implements PortIoDevice, Persist<SpeakerPort.Stat
     @Override
     public int ioRead(int port, int size) {
         boolean refresh = (pit.tick() / REFRESH_TICKS & 1) != 0;
-        return control | (refresh ? 0x10 : 0) | (pit.out2() ? 0x20 : 0);
+        return pit.port61() | (refresh ? 0x10 : 0) | (pit.out2() ? 0x20 : 0);
     }
 
     @Override
     public void ioWrite(int port, int size, int value) {
-        control = value & 0x0F;
+        pit.setPort61(value);
         pit.setGate2((value & 1) != 0);
     }
 
     /** True when the speaker cone follows timer 2's OUT (bits 0 and 1 set). */
     public boolean speakerEnabled() {
-        return (control & 3) == 3;
-    }
-
-    @Override
-    public State save() {
-        return new State(control);
-    }
-
-    @Override
-    public void restore(State s) {
-        control = s.control() & 0x0F;
+        return (pit.port61() & 3) == 3;
     }
 }
