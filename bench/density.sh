@@ -86,8 +86,8 @@ host_pid=$!     # ./vmm execs java: this is the host's JVM
 python3 - "$sock" "$host_pid" "$count" "$memory" "$pool" "$timeout" "${workers:-$(nproc)}" "$idle" <<'EOF'
 import json, os, re, socket, sys, threading, time
 
-sock_path, host_pid, count, memory, pool, timeout, workers, idle = sys.argv[1:9]
-host_pid, count, memory, pool, timeout, idle = int(host_pid), int(count), int(memory), int(pool), int(timeout), int(idle)
+sock_path, host_pid, count, memory, pool, timeout, workers, idle_s = sys.argv[1:9]
+host_pid, count, memory, pool, timeout, idle_s = int(host_pid), int(count), int(memory), int(pool), int(timeout), int(idle_s)
 PROMPT = re.compile(rb"root@vmm:[^\r\n]*# ")
 MIB = 1 << 20
 
@@ -191,7 +191,7 @@ sampler.join()
 settle()
 final = vms()
 rss_all = rss_mib()
-time.sleep(idle)
+time.sleep(idle_s)
 rss_idle = rss_mib()
 idle_vms = vms()
 extra = request("start", name="extra")
@@ -224,7 +224,7 @@ print("host RSS: %.0f MiB before any guest, %.0f MiB with %d, %.0f MiB with %d: 
       % (rss0, rss_first, count - 1, rss_all, count, (rss_all - rss0) / count))
 touched_idle = sum(v.get("residentBytes", 0) for n, v in idle_vms.items() if n != "extra") / MIB
 print("host RSS %d s later, all %d idle: %.0f MiB: %.1f MiB per guest, of which %.1f MiB touched guest RAM"
-      % (idle, count, rss_idle, (rss_idle - rss0) / count, touched_idle / count))
+      % (idle_s, count, rss_idle, (rss_idle - rss0) / count, touched_idle / count))
 touched = sum(v.get("residentBytes", 0) for v in final.values()) / MIB
 print("guest RAM: %d MiB reserved, %.1f MiB touched (%.1f MiB per guest)"
       % (listing["pool"]["usedBytes"] / MIB, touched, touched / count))
