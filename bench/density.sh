@@ -2,7 +2,7 @@
 # Density of one vmm host (issue 9): N tiny-i386 guests (Debian i386 kernel, busybox shell on
 # COM1) in one `vmm host --memory-pool`, and what they cost.
 #
-#   bench/density.sh [--count N] [--memory MIB] [--pool MIB] [--workers N] [--timeout S]
+#   bench/density.sh [--count N] [--memory MIB] [--pool MIB] [--workers N] [--timeout S] [--idle S]
 #
 # --timeout: how long one guest may take to its prompt (default 14400 s: nine tiny-i386 guests
 # booting together on a loaded 2-core machine took over an hour each).
@@ -12,7 +12,9 @@
 # times it from `start` to its prompt. Prints a table: per guest the start-to-shell time, the
 # touched memory and the CPU use (`vmm ps`: percent of one core over the last 1-2 s) while idle
 # at the shell; the host's RSS (/proc/PID/status VmRSS) before any guest, with N-1 and with N
-# guests, and per guest; the pool and what one guest more gets (refused: the pool is full).
+# guests, and per guest, and again after all N idled --idle seconds more (default 120: the JVM
+# gives back heap and the code cache forgets boot code only after a while); the pool and what one
+# guest more gets (refused: the pool is full).
 # Needs python3 (standard library only) and the tiny-i386 image (built if missing).
 set -euo pipefail
 
@@ -23,6 +25,7 @@ memory=128
 pool=
 workers=
 timeout=14400
+idle=120
 
 die() {
     printf 'density.sh: %s\n' "$*" >&2
@@ -36,7 +39,8 @@ while (($# > 0)); do
         --pool) pool=$2; shift ;;
         --workers) workers=$2; shift ;;
         --timeout) timeout=$2; shift ;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+        --idle) idle=$2; shift ;;
+        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
         *) die "unknown argument '$1' (see --help)" ;;
     esac
     shift
@@ -47,6 +51,7 @@ pool=${pool:-$((count * memory))}
 [[ $pool =~ ^[1-9][0-9]*$ ]] || die "--pool must be MiB, not '$pool'"
 [[ -z $workers || $workers =~ ^[1-9][0-9]*$ ]] || die "--workers must be a positive number, not '$workers'"
 [[ $timeout =~ ^[1-9][0-9]*$ ]] || die "--timeout must be seconds, not '$timeout'"
+[[ $idle =~ ^[0-9]+$ ]] || die "--idle must be seconds, not '$idle'"
 command -v python3 >/dev/null || die "python3 is needed"
 
 bash "$recipes" build tiny-i386 >/dev/null || die "could not build the tiny-i386 image"
@@ -78,11 +83,11 @@ done
     >"$home/host.log" 2>&1 &
 host_pid=$!     # ./vmm execs java: this is the host's JVM
 
-python3 - "$sock" "$host_pid" "$count" "$memory" "$pool" "$timeout" "${workers:-$(nproc)}" <<'EOF'
+python3 - "$sock" "$host_pid" "$count" "$memory" "$pool" "$timeout" "${workers:-$(nproc)}" "$idle" <<'EOF'
 import json, os, re, socket, sys, threading, time
 
-sock_path, host_pid, count, memory, pool, timeout, workers = sys.argv[1:8]
-host_pid, count, memory, pool, timeout = int(host_pid), int(count), int(memory), int(pool), int(timeout)
+sock_path, host_pid, count, memory, pool, timeout, workers, idle_s = sys.argv[1:9]
+host_pid, count, memory, pool, timeout, idle_s = int(host_pid), int(count), int(memory), int(pool), int(timeout), int(idle_s)
 PROMPT = re.compile(rb"root@vmm:[^\r\n]*# ")
 MIB = 1 << 20
 
@@ -186,6 +191,9 @@ sampler.join()
 settle()
 final = vms()
 rss_all = rss_mib()
+time.sleep(idle_s)
+rss_idle = rss_mib()
+idle_vms = vms()
 extra = request("start", name="extra")
 listing = request("list")
 
@@ -214,6 +222,9 @@ print("%s start-to-shell with %d idle guests: %s" % (last, count - 1,
       ("%.1f s" % boot[last]) if last in boot else "FAILED"))
 print("host RSS: %.0f MiB before any guest, %.0f MiB with %d, %.0f MiB with %d: %.1f MiB per guest"
       % (rss0, rss_first, count - 1, rss_all, count, (rss_all - rss0) / count))
+touched_idle = sum(v.get("residentBytes", 0) for n, v in idle_vms.items() if n != "extra") / MIB
+print("host RSS %d s later, all %d idle: %.0f MiB: %.1f MiB per guest, of which %.1f MiB touched guest RAM"
+      % (idle_s, count, rss_idle, (rss_idle - rss0) / count, touched_idle / count))
 touched = sum(v.get("residentBytes", 0) for v in final.values()) / MIB
 print("guest RAM: %d MiB reserved, %.1f MiB touched (%.1f MiB per guest)"
       % (listing["pool"]["usedBytes"] / MIB, touched, touched / count))

@@ -53,31 +53,46 @@ public final class BootSetup {
 
     /** A direct boot of {@code kernel} (a bzImage or a multiboot kernel); {@code initrd}: its initrd or modules. */
     public static BootSetup kernel(long ram, Path kernel, String initrdOption, String append) throws RunCommand.BadInput {
+        return kernel(ram, kernel, initrdOption, append, BootFiles.none());
+    }
+
+    /** As {@link #kernel(long, Path, String, String)}, the files read through {@code files} (shared by a host's VMs). */
+    public static BootSetup kernel(long ram, Path kernel, String initrdOption, String append, BootFiles files)
+            throws RunCommand.BadInput {
         BootSetup s = new BootSetup();
         s.append = append;
-        byte[] file = readFile(kernel, "--kernel");
+        Object image = files.load(kernel, "--kernel", "kernel", Object.class, file -> parseKernel(kernel, file));
+        if (image instanceof BzImage b) {
+            s.bz = b;
+        } else {
+            s.multiboot = (MultibootImage) image;
+        }
+        if (initrdOption != null) {
+            if (s.bz != null) {
+                s.initrd = files.load(Path.of(initrdOption), "--initrd", "bytes", byte[].class, file -> file);
+            } else {
+                s.modules = modules(initrdOption, files);
+            }
+        }
+        s.checkFits(ram);
+        return s;
+    }
+
+    /** The {@link BzImage} or the {@link MultibootImage} in {@code file}. */
+    private static Object parseKernel(Path kernel, byte[] file) throws RunCommand.BadInput {
         try {
-            s.bz = BzImage.parse(file);
+            return BzImage.parse(file);
         } catch (KernelFormatException bzError) {
             if (looksLikeBzImage(file)) {
                 throw new RunCommand.BadInput("kernel " + kernel + ": " + bzError.getMessage());
             }
             try {
-                s.multiboot = MultibootImage.parse(file);
+                return MultibootImage.parse(file);
             } catch (KernelFormatException mbError) {
                 throw new RunCommand.BadInput("kernel " + kernel + ": neither a Linux bzImage (no \"HdrS\" setup "
                         + "header) nor a multiboot kernel (" + mbError.getMessage() + ")");
             }
         }
-        if (initrdOption != null) {
-            if (s.bz != null) {
-                s.initrd = readFile(Path.of(initrdOption), "--initrd");
-            } else {
-                s.modules = modules(initrdOption);
-            }
-        }
-        s.checkFits(ram);
-        return s;
     }
 
     /** An external BIOS image ({@code --bios}): mapped as a flash chip at the top of 4 GiB. */
@@ -198,7 +213,7 @@ public final class BootSetup {
     }
 
     /** QEMU's multiboot {@code -initrd} syntax: {@code "file1 args,file2"}; each module's string is its entry. */
-    private static List<MultibootLoader.Module> modules(String option) throws RunCommand.BadInput {
+    private static List<MultibootLoader.Module> modules(String option, BootFiles files) throws RunCommand.BadInput {
         List<MultibootLoader.Module> out = new ArrayList<>();
         for (String entry : option.split(",")) {
             String e = entry.strip();
@@ -206,7 +221,7 @@ public final class BootSetup {
                 throw new RunCommand.BadInput("--initrd '" + option + "': an empty module entry");
             }
             String file = e.split("\\s+", 2)[0];
-            out.add(new MultibootLoader.Module(readFile(Path.of(file), "--initrd"), e));
+            out.add(new MultibootLoader.Module(files.load(Path.of(file), "--initrd", "bytes", byte[].class, f -> f), e));
         }
         return out;
     }

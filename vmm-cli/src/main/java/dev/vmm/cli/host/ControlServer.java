@@ -3,6 +3,7 @@ package dev.vmm.cli.host;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.vmm.cli.BootFiles;
 import dev.vmm.cli.SavedState;
 import dev.vmm.cli.monitor.MonitorCommands;
 import dev.vmm.core.monitor.PoolExhaustedException;
@@ -42,6 +43,8 @@ public final class ControlServer implements AutoCloseable {
 
     private final VmHost host;
     private final VmStore store;
+    /** The kernels and initrds the VMs boot, shared by VMs that boot the same file. */
+    private final BootFiles bootFiles = BootFiles.shared();
     private final Path socket;
     private final ServerSocketChannel server;
     private final Map<String, Guest> guests = new ConcurrentHashMap<>();
@@ -251,7 +254,7 @@ public final class ControlServer implements AutoCloseable {
             HostedSerial serial = new HostedSerial();
             GuestMachine machine;
             try {
-                machine = GuestMachine.open(def, serial, store, saved);
+                machine = GuestMachine.open(def, serial, store, saved, bootFiles);
             } catch (IOException e) {
                 throw saved == null ? e : resumeRefused(name, e);
             }

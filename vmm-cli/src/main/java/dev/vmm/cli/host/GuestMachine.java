@@ -1,5 +1,6 @@
 package dev.vmm.cli.host;
 
+import dev.vmm.cli.BootFiles;
 import dev.vmm.cli.BootSetup;
 import dev.vmm.cli.RunCommand;
 import dev.vmm.cli.SavedState;
@@ -70,16 +71,17 @@ final class GuestMachine implements VmHost.Machine, AutoCloseable {
 
     /** Opens and checks what {@code def} names; a missing or bad file is an IOException naming it. */
     static GuestMachine open(VmDefinition def, HostedSerial serial, VmStore store) throws IOException {
-        return open(def, serial, store, null);
+        return open(def, serial, store, null, BootFiles.none());
     }
 
     /**
      * Opens what {@code def} names; with {@code saved} (its checked state), the disks are those the
      * state was saved with and the first board is the saved one. A state that does not fit the
-     * definition (memory, boot path, drives, disk images) is an IOException of one line.
+     * definition (memory, boot path, drives, disk images) is an IOException of one line. A kernel
+     * and its initrd are read through {@code files} (the host's, shared with its other VMs).
      */
-    static GuestMachine open(VmDefinition def, HostedSerial serial, VmStore store, SavedState saved)
-            throws IOException {
+    static GuestMachine open(VmDefinition def, HostedSerial serial, VmStore store, SavedState saved,
+                             BootFiles files) throws IOException {
         List<Path> images = saved == null ? def.diskPaths() : SavedStates.check(def, saved, store);
         List<SwappableDisk> disks = new ArrayList<>();
         IsoImage cd = null;
@@ -105,7 +107,7 @@ final class GuestMachine implements VmHost.Machine, AutoCloseable {
             BootSetup boot;
             try {
                 if (def.kernel() != null) {
-                    boot = BootSetup.kernel(def.memoryBytes(), Path.of(def.kernel()), def.initrd(), def.append());
+                    boot = BootSetup.kernel(def.memoryBytes(), Path.of(def.kernel()), def.initrd(), def.append(), files);
                 } else if (def.bios() != null) {
                     boot = BootSetup.externalBios(Path.of(def.bios()));
                 } else {

@@ -46,7 +46,9 @@ final class CodeCache {
     CodeCache(Cpu cpu, PhysicalMemory mem) {
         this.cpu = cpu;
         this.mem = mem;
-        this.pages = new Insn[(int) (mem.pageLimit() >>> 12)][];
+        // Only plain-RAM pages are cached, and RAM lies below ramSize: one slot per RAM page, not per
+        // page of the 4 GiB physical address space (8 MiB of slots per VM whatever its RAM).
+        this.pages = new Insn[(int) (mem.ramSize() >>> 12)][];
         this.blocks = new Block[pages.length][];
         this.ran = new byte[pages.length];
         mem.setCodeWriteListener(this::invalidate);
