@@ -3,7 +3,6 @@ package dev.vmm.core.cpu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.Set;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -35,10 +34,6 @@ class CodeCacheRangeTest {
         return f;
     }
 
-    private static Set<Long> cachedPages(CpuFixture f) {
-        return f.cpu.code.cachedBlocks().stream().map(b -> b.pa >>> 12).collect(Collectors.toSet());
-    }
-
     @Test
     void codeOnTheLastRamPageIsCachedAndCodeInRomAboveRamRunsTheSameUncached() {
         for (int mode : new int[] {Cpu.EXEC_STEP, Cpu.EXEC_BLOCKS, Cpu.EXEC_JIT}) {
@@ -50,11 +45,11 @@ class CodeCacheRangeTest {
                 assertEquals(10_000L * 10_001 / 2 + 10_000, ram.cpu.r[Cpu.EBX], "mode " + mode);
                 assertEquals(ram.cpu.r[Cpu.EAX], rom.cpu.r[Cpu.EAX], "mode " + mode);
                 assertEquals(ram.cpu.r[Cpu.EBX], rom.cpu.r[Cpu.EBX], "mode " + mode);
-                assertEquals(mode == Cpu.EXEC_STEP ? Set.of() : Set.of(LAST >>> 12), cachedPages(ram), "mode " + mode);
-                assertEquals(Set.of(), cachedPages(rom), "mode " + mode + ": ROM code is not cached");
+                assertEquals(mode == Cpu.EXEC_STEP ? Set.of() : Set.of(LAST >>> 12), CodeCacheSweepTest.cachedPages(ram), "mode " + mode);
+                assertEquals(Set.of(), CodeCacheSweepTest.cachedPages(rom), "mode " + mode + ": ROM code is not cached");
                 rom.cpu.code.invalidate(ROM);       // a code-write notice beyond RAM is harmless
                 ram.cpu.code.invalidate(LAST);
-                assertEquals(Set.of(), cachedPages(ram), "mode " + mode);
+                assertEquals(Set.of(), CodeCacheSweepTest.cachedPages(ram), "mode " + mode);
                 ram.run(40_000);
                 assertEquals(20_000, ram.cpu.r[Cpu.EAX], "mode " + mode);
             }

@@ -24,7 +24,8 @@ class CodeCacheSweepTest {
         return f;
     }
 
-    private static Set<Long> cachedPages(CpuFixture f) {
+    /** The physical pages (address >>> 12) that hold cached blocks. */
+    static Set<Long> cachedPages(CpuFixture f) {
         return f.cpu.code.cachedBlocks().stream().map(b -> b.pa >>> 12).collect(Collectors.toSet());
     }
 
