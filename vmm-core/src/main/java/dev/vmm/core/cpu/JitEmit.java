@@ -341,14 +341,7 @@ final class JitEmit extends JitCode {
     /** NEG (flags as SUB 0 - x, as {@link AluOps#neg}) and NOT (no flags). */
     private void negNot(Insn i, boolean neg) {
         int w = i.w1;
-        int r = reg(i, i.k1, i.c1);
-        if (r < 0) {
-            ea(i);
-            c.lstore(TOFF);
-            read(i, w, true);
-        } else {
-            getReg(r, w);
-        }
+        int r = loadDestination(i, w);
         c.lstore(TB);
         if (neg) {
             c.lconst_0();
@@ -489,14 +482,7 @@ final class JitEmit extends JitCode {
         int w = i.w1;
         int bits = w * 8;
         int n = constCount(i);
-        int r = reg(i, i.k1, i.c1);
-        if (r < 0) {
-            ea(i);
-            c.lstore(TOFF);
-            read(i, w, true);
-        } else {
-            getReg(r, w);
-        }
+        int r = loadDestination(i, w);
         c.lstore(TA);
         // result
         c.lload(TA);
@@ -569,4 +555,20 @@ final class JitEmit extends JitCode {
         fsize = w;
     }
 
+
+    /**
+     * Pushes the first operand (register {@code r}, or memory: its offset then kept in TOFF for the
+     * write back) at width {@code w}; returns its register number, or -1 for memory.
+     */
+    private int loadDestination(Insn i, int w) {
+        int r = reg(i, i.k1, i.c1);
+        if (r < 0) {
+            ea(i);
+            c.lstore(TOFF);
+            read(i, w, true);
+        } else {
+            getReg(r, w);
+        }
+        return r;
+    }
 }
