@@ -157,17 +157,20 @@ final class Jit {
     }
 
     /**
-     * The blocks compiled with {@code head}: it, then (breadth first, through the successors the
-     * dispatcher remembered) the blocks that followed a member ending in a near jump, call, return
-     * or a fall-through, on the same physical page and in 32-bit code. Inside the compiled region a
-     * member goes on to the next one without the dispatcher when rip names it: on the same page,
-     * under the same CS, the same TLB contents and privilege (nothing that may change them chains),
-     * the dispatcher would find that very block.
+     * The blocks compiled with {@code head}: it, then (breadth first) the blocks that follow a member
+     * ending in a near jump, call, return or a fall-through, on the same physical page and in 32-bit
+     * code: first those its last instruction names (a direct branch's target, the next instruction),
+     * then those the dispatcher remembered (a return's, an indirect jump's). Only blocks already
+     * decoded are taken: code that never ran stays out. Inside the compiled region a member goes on
+     * to the next one without the dispatcher when rip names it: on the same page, under the same
+     * CS, the same TLB contents and privilege (nothing that may change them chains), the dispatcher
+     * would find that very block.
      */
     static List<Block> region(Block head) {
         List<Block> r = new ArrayList<>();
         r.add(head);
-        if (head.mode != 32 || head.home == null) {
+        Block[] home = head.home;
+        if (head.mode != 32 || home == null) {
             return r;
         }
         for (int q = 0; q < r.size() && r.size() < MAX_MEMBERS; q++) {
@@ -175,16 +178,39 @@ final class Jit {
             if (!m.chains) {
                 continue;
             }
-            for (Block.Link l : new Block.Link[] {m.link0, m.link1}) {
-                if (l != null && r.size() < MAX_MEMBERS) {
-                    Block t = l.target();
-                    if (t.home == head.home && t.mode == head.mode && !r.contains(t)) {
-                        r.add(t);
+            int end = (int) (m.pa & 0xFFF) + m.bytes;
+            Insn last = m.insns[m.insns.length - 1];
+            String key = last.entry.key();
+            boolean direct = last.k1 == Operand.J && last.osize == 4;
+            boolean falls = Block.continues(last) || key.equals("JCC") || key.equals("LOOP") || key.equals("JCXZ");
+            if (direct) {
+                add(r, home, head, end + last.imm);
+            }
+            if (falls) {
+                add(r, home, head, end);
+            }
+            if (!direct && !falls) {
+                for (Block.Link l : new Block.Link[] {m.link0, m.link1}) {
+                    if (l != null) {
+                        Block t = l.target();
+                        if (t.home == home) {
+                            add(r, home, head, t.pa & 0xFFF);
+                        }
                     }
                 }
             }
         }
         return r;
+    }
+
+    /** Adds the block at {@code offset} of the head's page to region {@code r} if there is one to add. */
+    private static void add(List<Block> r, Block[] home, Block head, long offset) {
+        if (offset >= 0 && offset < home.length && r.size() < MAX_MEMBERS) {
+            Block t = home[(int) offset];
+            if (t != null && t.home == home && t.mode == head.mode && !r.contains(t)) {
+                r.add(t);
+            }
+        }
     }
 
     /** The class file of a region, or null if its method would exceed the class file's 64 KiB of code. */
