@@ -12,6 +12,7 @@ import java.lang.classfile.CodeBuilder;
 import java.lang.classfile.Label;
 import java.lang.classfile.MethodModel;
 import java.lang.constant.ClassDesc;
+import java.lang.constant.ConstantDesc;
 import java.lang.constant.ConstantDescs;
 import java.lang.constant.DynamicConstantDesc;
 import java.lang.constant.MethodTypeDesc;
@@ -273,7 +274,7 @@ final class Jit {
         // Per instruction: offset, end offset, instructions retired before it and not yet counted,
         // the flags' place before it (JitEmit's family and width), its member, for JitOps.miss.
         int[] info = new int[total * JitOps.INFO];
-        JitEmit e = new JitEmit(c, all, total, n -> constant(data, cpu.seg[n], JitEmit.CD_SEGMENT));
+        JitEmit e = new JitEmit(c, all, total, memory(data));
         Label[] starts = new Label[members.length];
         for (int m = 0; m < members.length; m++) {
             starts[m] = c.newLabel();
@@ -508,6 +509,18 @@ final class Jit {
         c.getfield(CD_CPU, "intrHint", CD_boolean);
         c.ifne(exit);
         c.goto_(go);
+    }
+
+    /** The constants of the memory accesses ({@link JitCode.Memory}), entered into the class data {@code data}. */
+    private JitCode.Memory memory(List<Object> data) {
+        ConstantDesc[] segments = new ConstantDesc[cpu.seg.length];
+        for (int n = 0; n < segments.length; n++) {
+            segments[n] = constant(data, cpu.seg[n], JitEmit.CD_SEGMENT);
+        }
+        Mmu m = cpu.mmu;
+        return new JitCode.Memory(segments, constant(data, m.jitRTag, JitCode.CD_LONGS), constant(data, m.jitRPa, JitCode.CD_LONGS),
+                constant(data, m.jitWTag, JitCode.CD_LONGS), constant(data, m.jitWPa, JitCode.CD_LONGS),
+                constant(data, m.ram, JitCode.CD_RAM));
     }
 
     /** A dynamic constant of the class data: {@code value} added to it (null: the code cache, element 0). */

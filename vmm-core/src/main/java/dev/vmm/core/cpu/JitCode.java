@@ -8,6 +8,7 @@ import static java.lang.constant.ConstantDescs.CD_void;
 import java.lang.classfile.CodeBuilder;
 import java.lang.classfile.Label;
 import java.lang.constant.ClassDesc;
+import java.lang.constant.ConstantDesc;
 import java.lang.constant.MethodTypeDesc;
 
 /**
@@ -41,6 +42,8 @@ abstract class JitCode {
     static final int FX = 32;
     /** The inline form whose memory access may miss: the miss handler serves it (see {@link Jit}). */
     static final int IDX = 33;
+    /** The JIT TLB's privilege tag of the region's accesses (0, or {@link Mmu#USER_TAG} at CPL 3), set at entry. */
+    static final int UTAG = 34;
 
     /** Where the flags are: in {@link Cpu#flags}, or in the locals as left by one of these families. */
     static final int MEM = 0;
@@ -55,6 +58,8 @@ abstract class JitCode {
     static final ClassDesc CD_SELF = ClassDesc.of("dev.vmm.core.cpu.JitOps");
     static final ClassDesc CD_MEM = ClassDesc.of("dev.vmm.core.cpu.JitMem");
     static final ClassDesc CD_SEGMENT = ClassDesc.of("dev.vmm.core.cpu.Segment");
+    static final ClassDesc CD_LONGS = CD_long.arrayType();
+    static final ClassDesc CD_RAM = ClassDesc.of("java.lang.foreign.MemorySegment");
     static final ClassDesc CD_FLAGS = ClassDesc.of("dev.vmm.core.cpu.Flags");
     static final ClassDesc CD_BRANCH = ClassDesc.of("dev.vmm.core.cpu.BranchOps");
 
@@ -69,12 +74,21 @@ abstract class JitCode {
     /** The general registers the inline forms of the block touch: they live in locals (see {@link #loadRegs}). */
     final boolean[] used = new boolean[8];
 
-    /** The CPU's segment register {@code n} as a constant of the compiled class. */
-    final java.util.function.IntFunction<java.lang.constant.ConstantDesc> segments;
+    /** The CPU's objects the memory accesses use, as constants of the compiled class: see {@link Memory}. */
+    final Memory memory;
 
-    JitCode(CodeBuilder c, java.util.function.IntFunction<java.lang.constant.ConstantDesc> segments) {
+    /**
+     * The constants of the compiled class that the memory accesses ({@link JitMem}) use: the CPU's
+     * segment registers ({@code segments[n]}), the JIT TLB's arrays and guest RAM. As constants,
+     * HotSpot folds their addresses and lengths into the code.
+     */
+    record Memory(ConstantDesc[] segments, ConstantDesc readTag, ConstantDesc readPa, ConstantDesc writeTag,
+            ConstantDesc writePa, ConstantDesc ram) {
+    }
+
+    JitCode(CodeBuilder c, Memory memory) {
         this.c = c;
-        this.segments = segments;
+        this.memory = memory;
     }
 
     /**
@@ -118,6 +132,18 @@ abstract class JitCode {
         c.istore(FX);
         c.iconst_m1();
         c.istore(IDX);
+        Label kernel = c.newLabel();
+        Label tagged = c.newLabel();
+        c.aload(Jit.CPU);
+        c.getfield(Jit.CD_CPU, "cpl", CD_int);
+        c.iconst_3();
+        c.if_icmpne(kernel);
+        c.loadConstant(Mmu.USER_TAG);
+        c.goto_(tagged);
+        c.labelBinding(kernel);
+        c.lconst_0();
+        c.labelBinding(tagged);
+        c.lstore(UTAG);
         loadRegs();
         for (int slot : new int[] {FA, FB, FR}) {
             c.lconst_0();
@@ -417,22 +443,28 @@ abstract class JitCode {
 
     /** Pushes {@code w} bytes of the memory operand, at TOFF if {@code atOff}, else at its computed address. */
     void read(Insn i, int w, boolean atOff) {
-        c.aload(Jit.CPU);
-        c.loadConstant(segments.apply(i.seg));
+        c.loadConstant(memory.readTag());
+        c.loadConstant(memory.readPa());
+        c.loadConstant(memory.ram());
+        c.loadConstant(memory.segments()[i.seg]);
         if (atOff) {
             c.lload(TOFF);
         } else {
             ea(i);
         }
-        c.invokestatic(CD_MEM, "read" + w * 8, MethodTypeDesc.of(CD_long, Jit.CD_CPU, CD_SEGMENT, CD_long));
+        c.lload(UTAG);
+        c.invokestatic(CD_MEM, "read" + w * 8, MethodTypeDesc.of(CD_long, CD_LONGS, CD_LONGS, CD_RAM, CD_SEGMENT, CD_long, CD_long));
     }
 
     /** Writes TV to the memory operand at TOFF. */
     void write(Insn i, int w) {
-        c.aload(Jit.CPU);
-        c.loadConstant(segments.apply(i.seg));
+        c.loadConstant(memory.writeTag());
+        c.loadConstant(memory.writePa());
+        c.loadConstant(memory.ram());
+        c.loadConstant(memory.segments()[i.seg]);
         c.lload(TOFF);
         c.lload(TV);
-        c.invokestatic(CD_MEM, "write" + w * 8, MethodTypeDesc.of(CD_void, Jit.CD_CPU, CD_SEGMENT, CD_long, CD_long));
+        c.lload(UTAG);
+        c.invokestatic(CD_MEM, "write" + w * 8, MethodTypeDesc.of(CD_void, CD_LONGS, CD_LONGS, CD_RAM, CD_SEGMENT, CD_long, CD_long, CD_long));
     }
 }

@@ -24,8 +24,8 @@ final class JitEmit extends JitCode {
     private static final int MOV = 9;
 
     /** An emitter for the first {@code count} instructions of {@code ins}. */
-    JitEmit(CodeBuilder c, Insn[] ins, int count, java.util.function.IntFunction<java.lang.constant.ConstantDesc> segments) {
-        super(c, segments);
+    JitEmit(CodeBuilder c, Insn[] ins, int count, Memory memory) {
+        super(c, memory);
         for (int k = 0; k < count; k++) {
             Insn i = ins[k];
             if (!supported(i)) {

@@ -1,5 +1,6 @@
 package dev.vmm.core.cpu;
 
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
@@ -11,8 +12,10 @@ import java.lang.foreign.ValueLayout;
  * page in the JIT's TLB if it qualifies.
  *
  * <p>Compiled blocks run only while no debug register is active, so the data breakpoints the full
- * path checks cannot fire here. The segment is the CPU's own {@link Segment} object (a constant of
- * the compiled block).
+ * path checks cannot fire here. The segment (the CPU's own {@link Segment} object), the JIT TLB's
+ * arrays and guest RAM are constants of the compiled block, so that HotSpot folds their addresses
+ * and lengths into the code; the privilege tag is a local the block sets at entry (nothing that
+ * changes the CPL runs inside a compiled region).
  *
  * <p>As the fast path neither writes code nor touches devices, the block need not check for a code
  * write or an interrupt hint after its accesses.
@@ -21,35 +24,28 @@ final class JitMem {
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED;
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
 
+    /** The one {@link Miss}: it carries nothing (no message, no stack trace, no suppressed exceptions). */
+    static final Miss MISS = new Miss();
+
     private JitMem() {
     }
 
-    /** The physical address of a {@code size}-byte read at {@code s:off} if the fast path may do it, else -1. */
-    private static long readPa(Cpu c, Segment s, long off, int size) {
+    /**
+     * The physical address of a {@code size}-byte access at {@code s:off} if the fast path may do it
+     * through the JIT TLB {@code tag}/{@code pa} ({@link Mmu#jitRTag} and {@link Mmu#jitRPa} for
+     * reads, the write ones for writes) with the privilege tag {@code user} (0 or {@link Mmu#USER_TAG}),
+     * else -1. {@code ok} is the segment's readable or writable bit.
+     */
+    private static long pa(long[] tag, long[] pa, Segment s, boolean ok, long off, int size, long user) {
         long lin = (s.base + off) & 0xFFFF_FFFFL;
-        if (!s.readable || off < s.lo || off + size - 1 > s.hi || (lin & 0xFFF) > 0x1000 - size) {
+        if (!ok || off < s.lo || off + size - 1 > s.hi || (lin & 0xFFF) > 0x1000 - size) {
             return -1;
         }
-        Mmu m = c.mmu;
-        int k = (int) (lin >>> 12) & (m.jitRTag.length - 1);
-        if (m.jitRTag[k] != ((lin >>> 12) | (c.cpl == 3 ? Mmu.USER_TAG : 0))) {
+        int k = (int) (lin >>> 12) & (tag.length - 1);
+        if (tag[k] != ((lin >>> 12) | user)) {
             return -1;
         }
-        return m.jitRPa[k] | (lin & 0xFFF);
-    }
-
-    /** As {@link #readPa}, for a write. */
-    private static long writePa(Cpu c, Segment s, long off, int size) {
-        long lin = (s.base + off) & 0xFFFF_FFFFL;
-        if (!s.writable || off < s.lo || off + size - 1 > s.hi || (lin & 0xFFF) > 0x1000 - size) {
-            return -1;
-        }
-        Mmu m = c.mmu;
-        int k = (int) (lin >>> 12) & (m.jitWTag.length - 1);
-        if (m.jitWTag[k] != ((lin >>> 12) | (c.cpl == 3 ? Mmu.USER_TAG : 0))) {
-            return -1;
-        }
-        return m.jitWPa[k] | (lin & 0xFFF);
+        return pa[k] | (lin & 0xFFF);
     }
 
     /**
@@ -68,54 +64,54 @@ final class JitMem {
         }
     }
 
-    static long read8(Cpu c, Segment s, long off) {
-        long pa = readPa(c, s, off, 1);
+    static long read8(long[] tag, long[] tpa, MemorySegment ram, Segment s, long off, long user) {
+        long pa = pa(tag, tpa, s, s.readable, off, 1, user);
         if (pa >= 0) {
-            return c.mmu.ram.get(ValueLayout.JAVA_BYTE, pa) & 0xFF;
+            return ram.get(ValueLayout.JAVA_BYTE, pa) & 0xFF;
         }
-        throw c.mmu.jitMiss;
+        throw MISS;
     }
 
-    static long read16(Cpu c, Segment s, long off) {
-        long pa = readPa(c, s, off, 2);
+    static long read16(long[] tag, long[] tpa, MemorySegment ram, Segment s, long off, long user) {
+        long pa = pa(tag, tpa, s, s.readable, off, 2, user);
         if (pa >= 0) {
-            return c.mmu.ram.get(U16, pa) & 0xFFFF;
+            return ram.get(U16, pa) & 0xFFFF;
         }
-        throw c.mmu.jitMiss;
+        throw MISS;
     }
 
-    static long read32(Cpu c, Segment s, long off) {
-        long pa = readPa(c, s, off, 4);
+    static long read32(long[] tag, long[] tpa, MemorySegment ram, Segment s, long off, long user) {
+        long pa = pa(tag, tpa, s, s.readable, off, 4, user);
         if (pa >= 0) {
-            return c.mmu.ram.get(U32, pa) & 0xFFFF_FFFFL;
+            return ram.get(U32, pa) & 0xFFFF_FFFFL;
         }
-        throw c.mmu.jitMiss;
+        throw MISS;
     }
 
-    static void write8(Cpu c, Segment s, long off, long v) {
-        long pa = writePa(c, s, off, 1);
+    static void write8(long[] tag, long[] tpa, MemorySegment ram, Segment s, long off, long v, long user) {
+        long pa = pa(tag, tpa, s, s.writable, off, 1, user);
         if (pa >= 0) {
-            c.mmu.ram.set(ValueLayout.JAVA_BYTE, pa, (byte) v);
+            ram.set(ValueLayout.JAVA_BYTE, pa, (byte) v);
             return;
         }
-        throw c.mmu.jitMiss;
+        throw MISS;
     }
 
-    static void write16(Cpu c, Segment s, long off, long v) {
-        long pa = writePa(c, s, off, 2);
+    static void write16(long[] tag, long[] tpa, MemorySegment ram, Segment s, long off, long v, long user) {
+        long pa = pa(tag, tpa, s, s.writable, off, 2, user);
         if (pa >= 0) {
-            c.mmu.ram.set(U16, pa, (short) v);
+            ram.set(U16, pa, (short) v);
             return;
         }
-        throw c.mmu.jitMiss;
+        throw MISS;
     }
 
-    static void write32(Cpu c, Segment s, long off, long v) {
-        long pa = writePa(c, s, off, 4);
+    static void write32(long[] tag, long[] tpa, MemorySegment ram, Segment s, long off, long v, long user) {
+        long pa = pa(tag, tpa, s, s.writable, off, 4, user);
         if (pa >= 0) {
-            c.mmu.ram.set(U32, pa, (int) v);
+            ram.set(U32, pa, (int) v);
             return;
         }
-        throw c.mmu.jitMiss;
+        throw MISS;
     }
 }

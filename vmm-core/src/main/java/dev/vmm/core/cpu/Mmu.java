@@ -49,8 +49,6 @@ public final class Mmu {
     final long[] jitWTag = new long[TLB_SIZE];
     final long[] jitWPa = new long[TLB_SIZE];
     static final long USER_TAG = 1L << 40;
-    /** Thrown by the JIT's accesses that need the full path. */
-    final JitMem.Miss jitMiss = new JitMem.Miss();
     /** Guest RAM, for the JIT's direct accesses. */
     final java.lang.foreign.MemorySegment ram;
 
