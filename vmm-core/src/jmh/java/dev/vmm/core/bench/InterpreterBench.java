@@ -19,8 +19,9 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * CPU throughput in guest instructions per second, on three endless 32-bit guest loops: register
- * arithmetic, memory operands, and data-dependent branches, in each dispatch mode (single steps,
+ * CPU throughput in guest instructions per second, on four endless 32-bit guest loops: register
+ * arithmetic, memory operands, data-dependent branches, and the rotates of hash functions (MD5,
+ * SHA-256, BLAKE2s), in each dispatch mode (single steps,
  * basic blocks, blocks with the JIT). One benchmark operation is one retired guest instruction.
  */
 @State(Scope.Thread)
@@ -52,6 +53,15 @@ public class InterpreterBench {
         0x81, 0xE7, 0xFF, 0x03, 0, 0,       // and edi, 0x3ff
         0xEB, 0xEA,                         // jmp start
     };
+    private static final int[] ROTATE = {
+        0xC1, 0xC0, 0x07,       // rol eax, 7
+        0x31, 0xC3,             // xor ebx, eax
+        0xC1, 0xCB, 0x0D,       // ror ebx, 13
+        0x01, 0xD8,             // add eax, ebx
+        0xD1, 0xC1,             // rol ecx, 1
+        0x31, 0xC8,             // xor eax, ecx
+        0xEB, 0xF0,             // jmp start
+    };
     private static final int[] BRANCHY = {
         0x40,                   // 0: inc eax
         0xA8, 0x01,             // 1: test al, 1
@@ -66,7 +76,7 @@ public class InterpreterBench {
         0xEB, 0xE9,             // 21: jmp 0
     };
 
-    @Param({"alu", "memory", "branchy"})
+    @Param({"alu", "memory", "branchy", "rotate"})
     public String loop;
 
     /** The dispatch: "off" single steps, "blocks" basic blocks, "on" blocks and the JIT (the default). */
@@ -81,6 +91,7 @@ public class InterpreterBench {
         int[] code = switch (loop) {
             case "alu" -> ALU;
             case "memory" -> MEMORY;
+            case "rotate" -> ROTATE;
             default -> BRANCHY;
         };
         fixture.load(CODE, code).flat32(CODE);

@@ -1,7 +1,11 @@
 package dev.vmm.core.cpu;
 
+import static java.lang.constant.ConstantDescs.CD_int;
+import static java.lang.constant.ConstantDescs.CD_void;
+
 import java.lang.classfile.CodeBuilder;
 import java.lang.classfile.Label;
+import java.lang.constant.MethodTypeDesc;
 
 /**
  * Emits the frequent instruction forms as straight-line bytecode (no calls on the fast path), for
@@ -72,7 +76,7 @@ final class JitEmit extends JitCode {
                     && (reg(i, i.k2, i.c2) >= 0 || mem(i, i.k2));
             case "MOVZX", "MOVSX" -> n == 2 && reg(i, i.k1, i.c1) >= 0
                     && (reg(i, i.k2, i.c2) >= 0 || mem(i, i.k2)) && (i.w2 == 1 || i.w2 == 2);
-            case "SHL", "SHR", "SAR" -> n == 2 && (reg(i, i.k1, i.c1) >= 0 || mem(i, i.k1))
+            case "SHL", "SHR", "SAR", "ROL", "ROR" -> n == 2 && (reg(i, i.k1, i.c1) >= 0 || mem(i, i.k1))
                     && constCount(i) > 0 && constCount(i) < w * 8;
             default -> aluOp(key) >= 0 && n == 2 && i.w2 == w && aluShape(i);
         };
@@ -173,6 +177,7 @@ final class JitEmit extends JitCode {
                 setReg(i.reg, i.w1);
             }
             case "SHL", "SHR", "SAR" -> shift(i, key);
+            case "ROL", "ROR" -> rotate(i, key.equals("ROL"));
             default -> alu(i, aluOp(key));
         }
     }
@@ -555,6 +560,62 @@ final class JitEmit extends JitCode {
         fsize = w;
     }
 
+    /**
+     * ROL/ROR by a constant 1..width-1, as {@link ShiftOps} does: they set CF and OF (the count-1
+     * formula) and leave the other flags alone, so these go to {@link Cpu#flags} first.
+     */
+    private void rotate(Insn i, boolean left) {
+        int w = i.w1;
+        int bits = w * 8;
+        int n = constCount(i);
+        spill();
+        loadDestination(i, w);
+        c.lstore(TA);
+        int r = reg(i, i.k1, i.c1);
+        c.lload(TA);
+        c.loadConstant(left ? n : bits - n);
+        c.lshl();
+        c.lload(TA);
+        c.loadConstant(left ? bits - n : n);
+        c.lushr();
+        c.lor();
+        c.loadConstant(mask(w));
+        c.land();
+        c.lstore(TR);
+        if (r < 0) {
+            c.lload(TR);
+            c.lstore(TV);
+            write(i, w);
+        } else {
+            c.lload(TR);
+            setReg(r, w);
+        }
+        // CF: ROL the result's bit 0, ROR its top bit; OF: top bit ^ CF (ROL), top two bits' xor (ROR)
+        if (left) {
+            c.lload(TR);
+            c.l2i();
+            c.loadConstant(1);
+            c.iand();
+        } else {
+            msbOf(TR, bits - 1);
+        }
+        c.istore(TCF);
+        c.aload(Jit.CPU);
+        c.getfield(Jit.CD_CPU, "flags", CD_FLAGS);
+        c.loadConstant(Flags.CF | Flags.OF);
+        c.iload(TCF);
+        msbOf(TR, bits - 1);
+        if (left) {
+            c.iload(TCF);
+        } else {
+            msbOf(TR, bits - 2);
+        }
+        c.ixor();
+        c.loadConstant(11);
+        c.ishl();
+        c.ior();
+        c.invokevirtual(CD_FLAGS, "setMasked", MethodTypeDesc.of(CD_void, CD_int, CD_int));
+    }
 
     /**
      * Pushes the first operand (register {@code r}, or memory: its offset then kept in TOFF for the

@@ -395,8 +395,8 @@ class BlockLockstepTest {
                         default -> emit(0x0F, 0xAF, 0x43 | dst() << 3, disp());               // imul r, [ebx+d]
                     }
                 }
-                case 20 -> {                                                                  // shifts and multiplies, other widths
-                    int sh = new int[] {4, 5, 7}[rnd.nextInt(3)];
+                case 20 -> {                                                                  // shifts, rotates and multiplies, other widths
+                    int sh = new int[] {0, 1, 4, 5, 7}[rnd.nextInt(5)];
                     switch (rnd.nextInt(9)) {
                         case 0 -> emit(0xC0, 0xC0 | sh << 3 | dst8(), rnd.nextInt(12));      // shift r8, imm
                         case 1 -> emit(0x66, 0xC1, 0xC0 | sh << 3 | dst(), rnd.nextInt(20)); // shift r16, imm
