@@ -456,6 +456,22 @@ abstract class JitCode {
         c.invokestatic(CD_MEM, "read" + w * 8, MethodTypeDesc.of(CD_long, CD_LONGS, CD_LONGS, CD_RAM, CD_SEGMENT, CD_long, CD_long));
     }
 
+    /** The dword at SS:TOFF ({@code write}: TV written there, else the dword pushed), through a 32-bit stack. */
+    void stack(boolean write) {
+        c.loadConstant(write ? memory.writeTag() : memory.readTag());
+        c.loadConstant(write ? memory.writePa() : memory.readPa());
+        c.loadConstant(memory.ram());
+        c.loadConstant(memory.segments()[Cpu.SS]);
+        c.lload(TOFF);
+        if (write) {
+            c.lload(TV);
+        }
+        c.lload(UTAG);
+        c.invokestatic(CD_MEM, write ? "push32" : "pop32", write
+                ? MethodTypeDesc.of(CD_void, CD_LONGS, CD_LONGS, CD_RAM, CD_SEGMENT, CD_long, CD_long, CD_long)
+                : MethodTypeDesc.of(CD_long, CD_LONGS, CD_LONGS, CD_RAM, CD_SEGMENT, CD_long, CD_long));
+    }
+
     /** Writes TV to the memory operand at TOFF. */
     void write(Insn i, int w) {
         c.loadConstant(memory.writeTag());

@@ -41,6 +41,9 @@ final class JitEmit extends JitCode {
                     used[r & 3] |= r >= 4;     // AH..BH are bits 8-15 of EAX..EBX
                 }
             }
+            if (stackOp(i) != 0) {
+                used[Cpu.ESP] = true;
+            }
             if (i.entry.key().equals("MUL")) {
                 used[Cpu.EAX] = true;
                 used[Cpu.EDX] = true;
@@ -76,6 +79,7 @@ final class JitEmit extends JitCode {
                     && (reg(i, i.k2, i.c2) >= 0 || mem(i, i.k2));
             case "MOVZX", "MOVSX" -> n == 2 && reg(i, i.k1, i.c1) >= 0
                     && (reg(i, i.k2, i.c2) >= 0 || mem(i, i.k2)) && (i.w2 == 1 || i.w2 == 2);
+            case "PUSH", "POP" -> stackOp(i) != 0;
             case "SHL", "SHR", "SAR", "ROL", "ROR" -> n == 2 && (reg(i, i.k1, i.c1) >= 0 || mem(i, i.k1))
                     && constCount(i) > 0 && constCount(i) < w * 8;
             default -> aluOp(key) >= 0 && n == 2 && i.w2 == w && aluShape(i);
@@ -116,7 +120,22 @@ final class JitEmit extends JitCode {
 
     /** True if the inline form of {@code i} accesses memory. */
     static boolean touchesMemory(Insn i) {
-        return i.modrmByte >= 0 && i.mod != 3 && !i.entry.key().equals("LEA");
+        return i.modrmByte >= 0 && i.mod != 3 && !i.entry.key().equals("LEA") || stackOp(i) != 0;
+    }
+
+    /**
+     * 1 for PUSH of a 32-bit general register, -1 for POP of one, else 0: the stack forms compiled
+     * inline. They need a 32-bit stack (SS.B), which the access checks at run time ({@link JitMem}).
+     */
+    static int stackOp(Insn i) {
+        if (i.k1 != Operand.Z || i.osize != 4 || i.mode != 32 || i.entry == null) {
+            return 0;
+        }
+        return switch (i.entry.key()) {
+            case "PUSH" -> 1;
+            case "POP" -> -1;
+            default -> 0;
+        };
     }
 
     // ---- emission ---------------------------------------------------------------------------
@@ -129,6 +148,8 @@ final class JitEmit extends JitCode {
                 ea(i);
                 setReg(i.reg, i.osize);
             }
+            case "PUSH" -> push(i);
+            case "POP" -> pop(i);
             case "INC", "DEC" -> incDec(i, key.equals("INC"));
             case "NEG", "NOT" -> negNot(i, key.equals("NEG"));
             case "MUL" -> mul(i);
@@ -558,6 +579,35 @@ final class JitEmit extends JitCode {
         c.lstore(FR);
         fam = F_RES;
         fsize = w;
+    }
+
+    /** PUSH r32: the register (ESP's old value for PUSH ESP) at ESP - 4, then ESP lowered. */
+    private void push(Insn i) {
+        getReg(i.reg, 4);
+        c.lstore(TV);
+        getReg(Cpu.ESP, 4);
+        c.loadConstant(4L);
+        c.lsub();
+        c.loadConstant(0xFFFF_FFFFL);
+        c.land();
+        c.lstore(TOFF);
+        stack(true);
+        c.lload(TOFF);
+        setReg(Cpu.ESP, 4);
+    }
+
+    /** POP r32: the dword at ESP, ESP raised, then the register (POP ESP: the value read wins). */
+    private void pop(Insn i) {
+        getReg(Cpu.ESP, 4);
+        c.lstore(TOFF);
+        stack(false);
+        c.lstore(TV);
+        c.lload(TOFF);
+        c.loadConstant(4L);
+        c.ladd();
+        setReg(Cpu.ESP, 4);
+        c.lload(TV);
+        setReg(i.reg, 4);
     }
 
     /**

@@ -88,6 +88,22 @@ final class JitMem {
         throw MISS;
     }
 
+    /** A 32-bit stack write at {@code ss:off} ({@link #write32}), if SS is a 32-bit stack segment (else the full path). */
+    static void push32(long[] tag, long[] tpa, MemorySegment ram, Segment ss, long off, long v, long user) {
+        if (!ss.big()) {
+            throw MISS;
+        }
+        write32(tag, tpa, ram, ss, off, v, user);
+    }
+
+    /** A 32-bit stack read at {@code ss:off} ({@link #read32}), if SS is a 32-bit stack segment (else the full path). */
+    static long pop32(long[] tag, long[] tpa, MemorySegment ram, Segment ss, long off, long user) {
+        if (!ss.big()) {
+            throw MISS;
+        }
+        return read32(tag, tpa, ram, ss, off, user);
+    }
+
     static void write8(long[] tag, long[] tpa, MemorySegment ram, Segment s, long off, long v, long user) {
         long pa = pa(tag, tpa, s, s.writable, off, 1, user);
         if (pa >= 0) {

@@ -50,7 +50,9 @@ final class JitOps {
         c.startRip = (entry + info[k]) & mask;
         c.icount += info[k + 2];
         Insn i = insns[idx];
-        long lin = (c.seg[i.seg].base + c.ea(i)) & 0xFFFF_FFFFL;
+        int stack = JitEmit.stackOp(i);
+        long lin = stack == 0 ? (c.seg[i.seg].base + c.ea(i)) & 0xFFFF_FFFFL
+                : (c.seg[Cpu.SS].base + c.r[Cpu.ESP] - (stack > 0 ? 4 : 0)) & 0xFFFF_FFFFL;
         boolean user = c.cpl == 3;
         c.rip = (entry + info[k + 1]) & mask;
         i.handler.exec(c, i);

@@ -165,6 +165,23 @@ class BlockLockstepTest {
         assertTrue(chained > 0, "the JIT compiled no region of several blocks");
     }
 
+    /**
+     * PUSH and POP of a register are compiled inline for a 32-bit stack only: under a 16-bit stack
+     * segment (here one with a 4 GiB limit, B clear, and ESP's upper half set) they move SP, not
+     * ESP, and take the interpreter's path.
+     */
+    @Test
+    void stackOpsOnASixteenBitStackRunTheSame() {
+        // push eax; push ebx; pop ecx; add eax, ecx; pop edx; inc ebx; jmp 0
+        byte[] loop = {0x50, 0x53, 0x59, 0x01, (byte) 0xC8, 0x5A, 0x43, (byte) 0xEB, (byte) 0xF7};
+        Jitted j = lockstep(loop, Cpu.EXEC_JIT, new Random(7), 20_000, false, f -> {
+            f.setGdt(4, CpuFixture.descriptor(0, 0xFFFF_FFFFL, 0x93, 0x8));
+            f.loadSeg(Cpu.SS, 0x20);
+            f.cpu.r[Cpu.ESP] = 0x0001_0000 | CpuFixture.STACK_TOP;
+        });
+        assertTrue(j.compiled() > 0, "the JIT compiled no block");
+    }
+
     /** What the JIT made of a lockstep run: blocks compiled, and blocks compiled into the regions of others. */
     private record Jitted(long compiled, long chained) {
     }
