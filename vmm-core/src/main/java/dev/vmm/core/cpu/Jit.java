@@ -72,7 +72,6 @@ final class Jit {
     private static final int ENTRY = 8;
     /** The index of the region member running (the value {@code run} returns). */
     private static final int CUR = 10;
-    private static final ClassDesc CD_MISS = ClassDesc.of("dev.vmm.core.cpu.JitMem$Miss");
 
     private final CodeCache code;
     private final Cpu cpu;
@@ -322,7 +321,7 @@ final class Jit {
         e.pushFlagLocals();
         c.invokestatic(CD_OPS, "miss", JitOps.MTD_MISS);
         c.ireturn();
-        c.exceptionCatch(top, bodyEnd, onMiss, CD_MISS);
+        c.exceptionCatch(top, bodyEnd, onMiss, JitCode.CD_MISS);
     }
 
     /**
@@ -351,15 +350,25 @@ final class Jit {
             info[at + 4] = e.fsize;
             info[at + 5] = m;
             if (JitEmit.supported(i)) {
-                if (JitEmit.touchesMemory(i)) {
+                boolean branch = JitEmit.branchForm(i);
+                if (JitEmit.touchesMemory(i) || branch) {
                     c.loadConstant(first + k);
                     c.istore(JitEmit.IDX);
+                }
+                if (branch) {
+                    nextRip(c, end, mask);
                 }
                 e.emit(i);
                 pending++;
                 if (last) {
                     e.spill();
-                    setRip(c, "rip", end, mask);
+                    if (branch) {
+                        c.aload(CPU);
+                        c.lload(JitEmit.TA);
+                        c.putfield(CD_CPU, "rip", CD_long);
+                    } else {
+                        setRip(c, "rip", end, mask);
+                    }
                     addCount(c, pending);
                 }
             } else {
@@ -368,12 +377,7 @@ final class Jit {
                     e.spill();
                 }
                 setRip(c, "startRip", off, mask);
-                c.lload(ENTRY);
-                c.loadConstant((long) end);
-                c.ladd();
-                c.loadConstant(mask);
-                c.land();
-                c.lstore(NEXT);
+                nextRip(c, end, mask);
                 c.aload(CPU);
                 c.lload(NEXT);
                 c.putfield(CD_CPU, "rip", CD_long);
@@ -404,6 +408,16 @@ final class Jit {
             }
             off = end;
         }
+    }
+
+    /** Sets the local NEXT to the rip of the region's offset {@code end} (the next instruction's). */
+    private static void nextRip(CodeBuilder c, int end, long mask) {
+        c.lload(ENTRY);
+        c.loadConstant((long) end);
+        c.ladd();
+        c.loadConstant(mask);
+        c.land();
+        c.lstore(NEXT);
     }
 
     /**

@@ -60,6 +60,7 @@ abstract class JitCode {
     static final ClassDesc CD_SEGMENT = ClassDesc.of("dev.vmm.core.cpu.Segment");
     static final ClassDesc CD_LONGS = CD_long.arrayType();
     static final ClassDesc CD_RAM = ClassDesc.of("java.lang.foreign.MemorySegment");
+    static final ClassDesc CD_MISS = ClassDesc.of("dev.vmm.core.cpu.JitMem$Miss");
     static final ClassDesc CD_FLAGS = ClassDesc.of("dev.vmm.core.cpu.Flags");
     static final ClassDesc CD_BRANCH = ClassDesc.of("dev.vmm.core.cpu.BranchOps");
 

@@ -1,6 +1,7 @@
 package dev.vmm.core.cpu;
 
 import static java.lang.constant.ConstantDescs.CD_int;
+import static java.lang.constant.ConstantDescs.CD_long;
 import static java.lang.constant.ConstantDescs.CD_void;
 
 import java.lang.classfile.CodeBuilder;
@@ -80,6 +81,7 @@ final class JitEmit extends JitCode {
             case "MOVZX", "MOVSX" -> n == 2 && reg(i, i.k1, i.c1) >= 0
                     && (reg(i, i.k2, i.c2) >= 0 || mem(i, i.k2)) && (i.w2 == 1 || i.w2 == 2);
             case "PUSH", "POP" -> stackOp(i) != 0;
+            case "JMP", "CALL", "RET" -> branchForm(i);
             case "SHL", "SHR", "SAR", "ROL", "ROR" -> n == 2 && (reg(i, i.k1, i.c1) >= 0 || mem(i, i.k1))
                     && constCount(i) > 0 && constCount(i) < w * 8;
             default -> aluOp(key) >= 0 && n == 2 && i.w2 == w && aluShape(i);
@@ -124,17 +126,36 @@ final class JitEmit extends JitCode {
     }
 
     /**
-     * 1 for PUSH of a 32-bit general register, -1 for POP of one, else 0: the stack forms compiled
-     * inline. They need a 32-bit stack (SS.B), which the access checks at run time ({@link JitMem}).
+     * 1 for the inline forms that push a dword (PUSH of a 32-bit general register, CALL rel32), -1
+     * for those that pop one (POP of a 32-bit register, RET), else 0. They need a 32-bit stack
+     * (SS.B), which the access checks at run time ({@link JitMem}).
      */
     static int stackOp(Insn i) {
-        if (i.k1 != Operand.Z || i.osize != 4 || i.mode != 32 || i.entry == null) {
+        if (i.osize != 4 || i.mode != 32 || i.entry == null) {
             return 0;
         }
         return switch (i.entry.key()) {
-            case "PUSH" -> 1;
-            case "POP" -> -1;
+            case "PUSH" -> i.k1 == Operand.Z ? 1 : 0;
+            case "POP" -> i.k1 == Operand.Z ? -1 : 0;
+            case "CALL" -> i.k1 == Operand.J ? 1 : 0;
+            case "RET" -> -1;
             default -> 0;
+        };
+    }
+
+    /**
+     * True for the near branches compiled inline, as the last instruction of a block: JMP and CALL
+     * with a 32-bit relative target, and RET (with or without an immediate) in 32-bit code. Their
+     * code leaves the target in TA (see {@link #branchTarget}).
+     */
+    static boolean branchForm(Insn i) {
+        if (i.osize != 4 || i.mode != 32 || i.entry == null) {
+            return false;
+        }
+        return switch (i.entry.key()) {
+            case "JMP", "CALL" -> i.k1 == Operand.J;
+            case "RET" -> true;
+            default -> false;
         };
     }
 
@@ -148,6 +169,9 @@ final class JitEmit extends JitCode {
                 ea(i);
                 setReg(i.reg, i.osize);
             }
+            case "JMP" -> branchTarget(i);
+            case "CALL" -> call(i);
+            case "RET" -> ret(i);
             case "PUSH" -> push(i);
             case "POP" -> pop(i);
             case "INC", "DEC" -> incDec(i, key.equals("INC"));
@@ -579,6 +603,62 @@ final class JitEmit extends JitCode {
         c.lstore(FR);
         fam = F_RES;
         fsize = w;
+    }
+
+    /**
+     * The target of JMP/CALL rel32 (local NEXT, the next instruction, plus the displacement) into
+     * TA; beyond the CS limit the full path raises the #GP.
+     */
+    private void branchTarget(Insn i) {
+        c.lload(Jit.NEXT);
+        c.loadConstant(i.imm);
+        c.ladd();
+        c.loadConstant(0xFFFF_FFFFL);
+        c.land();
+        c.lstore(TA);
+        checkLimit();
+    }
+
+    /** Leaves by the full path (a miss) if TA is beyond the CS limit. */
+    private void checkLimit() {
+        c.lload(TA);
+        c.loadConstant(memory.segments()[Cpu.CS]);
+        c.getfield(CD_SEGMENT, "limit", CD_long);
+        c.lcmp();
+        Label ok = c.newLabel();
+        c.ifle(ok);
+        c.getstatic(CD_MEM, "MISS", CD_MISS);
+        c.athrow();
+        c.labelBinding(ok);
+    }
+
+    /** CALL rel32: the target checked, the return address (NEXT) pushed, ESP lowered; the target in TA. */
+    private void call(Insn i) {
+        branchTarget(i);
+        c.lload(Jit.NEXT);
+        c.lstore(TV);
+        getReg(Cpu.ESP, 4);
+        c.loadConstant(4L);
+        c.lsub();
+        c.loadConstant(0xFFFF_FFFFL);
+        c.land();
+        c.lstore(TOFF);
+        stack(true);
+        c.lload(TOFF);
+        setReg(Cpu.ESP, 4);
+    }
+
+    /** RET and RET imm16: the return address popped into TA and checked, then ESP raised. */
+    private void ret(Insn i) {
+        getReg(Cpu.ESP, 4);
+        c.lstore(TOFF);
+        stack(false);
+        c.lstore(TA);
+        checkLimit();
+        c.lload(TOFF);
+        c.loadConstant(4L + (i.k1 == Operand.I ? i.imm & 0xFFFF : 0));
+        c.ladd();
+        setReg(Cpu.ESP, 4);
     }
 
     /** PUSH r32: the register (ESP's old value for PUSH ESP) at ESP - 4, then ESP lowered. */

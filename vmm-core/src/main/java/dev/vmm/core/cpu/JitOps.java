@@ -51,14 +51,17 @@ final class JitOps {
         c.icount += info[k + 2];
         Insn i = insns[idx];
         int stack = JitEmit.stackOp(i);
-        long lin = stack == 0 ? (c.seg[i.seg].base + c.ea(i)) & 0xFFFF_FFFFL
+        boolean fill = stack != 0 || JitEmit.touchesMemory(i);     // not a JMP's target check
+        long lin = stack == 0 ? fill ? (c.seg[i.seg].base + c.ea(i)) & 0xFFFF_FFFFL : 0
                 : (c.seg[Cpu.SS].base + c.r[Cpu.ESP] - (stack > 0 ? 4 : 0)) & 0xFFFF_FFFFL;
         boolean user = c.cpl == 3;
         c.rip = (entry + info[k + 1]) & mask;
         i.handler.exec(c, i);
         c.icount++;
-        c.mmu.jitFill(lin, false, user);
-        c.mmu.jitFill(lin, true, user);
+        if (fill) {
+            c.mmu.jitFill(lin, false, user);
+            c.mmu.jitFill(lin, true, user);
+        }
         return info[k + 5];
     }
 

@@ -182,6 +182,36 @@ class BlockLockstepTest {
         assertTrue(j.compiled() > 0, "the JIT compiled no block");
     }
 
+    /**
+     * CALL rel32, RET and RET imm16 are compiled inline (the return address through the JIT's
+     * stack access): a loop that pushes an argument and calls a function that reads it and returns
+     * with RET 4, on a 32-bit stack and on a 16-bit one (where the inline forms take the full path).
+     */
+    @Test
+    void callsAndReturnsRunTheSame() {
+        byte[] loop = {
+            0x50,                                           // 0: push eax
+            (byte) 0xE8, 0x04, 0, 0, 0,                     // 1: call 10
+            0x43,                                           // 6: inc ebx
+            (byte) 0xEB, (byte) 0xF7,                       // 7: jmp 0
+            (byte) 0x90,                                    // 9: nop
+            (byte) 0x8B, 0x44, 0x24, 0x04,                  // 10: mov eax, [esp+4]
+            0x01, (byte) 0xD8,                              // 14: add eax, ebx
+            (byte) 0xE8, 0x04, 0, 0, 0,                     // 16: call 25
+            (byte) 0xC2, 0x04, 0x00,                        // 21: ret 4
+            (byte) 0x90,                                    // 24: nop
+            (byte) 0xD1, (byte) 0xC0,                       // 25: rol eax, 1
+            (byte) 0xC3,                                    // 27: ret
+        };
+        assertTrue(lockstep(loop, Cpu.EXEC_JIT, new Random(11), 20_000, false).compiled() > 0);
+        Jitted j = lockstep(loop, Cpu.EXEC_JIT, new Random(12), 20_000, false, f -> {
+            f.setGdt(4, CpuFixture.descriptor(0, 0xFFFF_FFFFL, 0x93, 0x8));
+            f.loadSeg(Cpu.SS, 0x20);
+            f.cpu.r[Cpu.ESP] = 0x0001_0000 | CpuFixture.STACK_TOP;
+        });
+        assertTrue(j.compiled() > 0, "the JIT compiled no block");
+    }
+
     /** What the JIT made of a lockstep run: blocks compiled, and blocks compiled into the regions of others. */
     private record Jitted(long compiled, long chained) {
     }
