@@ -14,7 +14,8 @@
 # at the shell; the host's RSS (/proc/PID/status VmRSS) before any guest, with N-1 and with N
 # guests, and per guest, and again after all N idled --idle seconds more (default 120: the JVM
 # gives back heap and the code cache forgets boot code only after a while); the pool and what one
-# guest more gets (refused: the pool is full).
+# guest more gets (refused: the pool is full), and the host's CPU use (all its threads) over the
+# --idle seconds.
 # Needs python3 (standard library only) and the tiny-i386 image (built if missing).
 set -euo pipefail
 
@@ -40,7 +41,7 @@ while (($# > 0)); do
         --workers) workers=$2; shift ;;
         --timeout) timeout=$2; shift ;;
         --idle) idle=$2; shift ;;
-        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
         *) die "unknown argument '$1' (see --help)" ;;
     esac
     shift
@@ -109,6 +110,12 @@ def rss_mib():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
+
+def host_cpu_s():
+    """The host JVM's CPU time so far (all its threads: vCPUs, GC, compilers), in seconds."""
+    with open("/proc/%d/stat" % host_pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 deadline = time.monotonic() + 120
 while True:
@@ -191,7 +198,9 @@ sampler.join()
 settle()
 final = vms()
 rss_all = rss_mib()
+cpu0 = host_cpu_s()
 time.sleep(idle_s)
+cpu_idle = (host_cpu_s() - cpu0) / max(idle_s, 1) * 100
 rss_idle = rss_mib()
 idle_vms = vms()
 extra = request("start", name="extra")
@@ -225,6 +234,8 @@ print("host RSS: %.0f MiB before any guest, %.0f MiB with %d, %.0f MiB with %d: 
 touched_idle = sum(v.get("residentBytes", 0) for n, v in idle_vms.items() if n != "extra") / MIB
 print("host RSS %d s later, all %d idle: %.0f MiB: %.1f MiB per guest, of which %.1f MiB touched guest RAM"
       % (idle_s, count, rss_idle, (rss_idle - rss0) / count, touched_idle / count))
+print("host CPU over those %d s: %.1f %% of one core (%.1f %% per guest; every thread of the JVM)"
+      % (idle_s, cpu_idle, cpu_idle / count))
 touched = sum(v.get("residentBytes", 0) for v in final.values()) / MIB
 print("guest RAM: %d MiB reserved, %.1f MiB touched (%.1f MiB per guest)"
       % (listing["pool"]["usedBytes"] / MIB, touched, touched / count))

@@ -25,7 +25,7 @@ final class CodeCache {
     /** Instructions between two {@link #sweep}s at most. */
     static final long SWEEP_INSTRUCTIONS = 1L << 30;
     /** Host time between two sweeps at most (an idle guest retires few instructions)... */
-    static final long SWEEP_NANOS = 60_000_000_000L;
+    static final long SWEEP_NANOS = 20_000_000_000L;
     /** ...but at least this many instructions apart. */
     static final long SWEEP_MIN_INSTRUCTIONS = 1L << 24;
     /** Per physical page: 1 if a block ran from it since the last sweep. */
