@@ -5,8 +5,12 @@ import dev.vmm.core.memory.PhysicalMemory;
 /**
  * Decoded instructions cached per physical code page. A page's decoded instructions are dropped
  * when the guest writes to that page (the memory tells us through its code-write listener), so
- * self-modifying code sees its new bytes. Instructions that span two pages are decoded on every
- * execution and never cached.
+ * self-modifying code sees its new bytes. An instruction that goes on into the next page is cached
+ * too, with the physical page its tail came from ({@link Insn#nextPa}): that page is marked as code,
+ * a write to it drops the pages whose instructions reach into it, and each fetch of such an
+ * instruction translates the next linear page again (faulting there as a byte-by-byte fetch would)
+ * and uses the cached decoding only if it still leads to that page. It never joins a block: it runs
+ * on its own through {@link #fetch}.
  *
  * <p>The cache forgets code that stopped running: every {@link #SWEEP_INSTRUCTIONS} retired
  * instructions, or every {@link #SWEEP_NANOS} of host time for a guest that idles, {@link #sweep} drops the decoded instructions and blocks (compiled ones included) of
@@ -28,6 +32,8 @@ final class CodeCache {
     static final long SWEEP_NANOS = 20_000_000_000L;
     /** ...but at least this many instructions apart. */
     static final long SWEEP_MIN_INSTRUCTIONS = 1L << 24;
+    /** Per physical page: the pages whose cached instructions reach into it (see {@link Insn#nextPa}), or null. */
+    private final int[][] crossers;
     /** Per physical page: 1 if a block ran from it since the last sweep. */
     private final byte[] ran;
     private long lastSweep;
@@ -51,6 +57,7 @@ final class CodeCache {
         this.pages = new Insn[(int) (mem.ramSize() >>> 12)][];
         this.blocks = new Block[pages.length][];
         this.ran = new byte[pages.length];
+        this.crossers = new int[pages.length][];
         mem.setCodeWriteListener(this::invalidate);
     }
 
@@ -58,6 +65,13 @@ final class CodeCache {
         int p = (int) (pageAddress >>> 12);
         if (p < pages.length) {
             drop(p);
+            int[] from = crossers[p];
+            if (from != null) {
+                crossers[p] = null;
+                for (int a : from) {
+                    drop(a);
+                }
+            }
         }
         generation++;
     }
@@ -132,6 +146,7 @@ final class CodeCache {
 
     void flushAll() {
         java.util.Arrays.fill(pages, null);
+        java.util.Arrays.fill(crossers, null);
         for (int p = 0; p < blocks.length; p++) {
             if (blocks[p] != null) {
                 forget(blocks[p]);
@@ -159,7 +174,7 @@ final class CodeCache {
         if (lin >>> 12 == lastLinPage && cpu.mmu.epoch == lastEpoch && user == lastUser
                 && (cpu.cr0 & Cpu.CR0_PG) == lastPg && pages[(int) (lastPa >>> 12)] == last) {
             Insn i = last[(int) (lin & 0xFFF)];
-            if (i != null && i.mode == mode && (mem.kind(lastPa) & 0x0F) == PhysicalMemory.RAM) {
+            if (i != null && i.mode == mode && i.nextPa < 0 && (mem.kind(lastPa) & 0x0F) == PhysicalMemory.RAM) {
                 checkLimit(cs, ip, i.len);
                 return i;
             }
@@ -171,7 +186,7 @@ final class CodeCache {
             Insn[] p = pages[page];
             if (p != null) {
                 Insn i = p[(int) (pa & 0xFFF)];
-                if (i != null && i.mode == mode && (mem.kind(pa) & 0x0F) == PhysicalMemory.RAM) {
+                if (i != null && i.mode == mode && i.nextPa < 0 && (mem.kind(pa) & 0x0F) == PhysicalMemory.RAM) {
                     checkLimit(cs, ip, i.len);
                     remember(lin, user, pa, p);
                     return i;
@@ -237,16 +252,20 @@ final class CodeCache {
             p = pages[page] = new Insn[4096];
             mem.markCode(pa);
             cpu.mmu.jitCodePage(pa);
+        } else if (p[start] != null && p[start].mode == mode && p[start].nextPa >= 0) {
+            return null;     // goes on into the next page: fetched on its own
         }
         Insn[] list = new Insn[Block.MAX];
         int n = 0;
         int off = start;
-        while (n < Block.MAX && off <= 0x1000 - 15) {
+        while (n < Block.MAX && off < 0x1000) {
             Insn i = p[off];
+            if (i != null && i.mode == mode && i.nextPa >= 0) {
+                break;
+            }
             if (i == null || i.mode != mode) {
-                int at = off;
-                i = Decoder.decode(o -> mem.read8(base + at + o), mode);
-                if (i.entry == null) {
+                i = decodeInPage(base + off, mode);
+                if (i == null || i.entry == null) {
                     break;     // fetched (and faulted) on its own, when execution gets there
                 }
                 i.handler = Specialized.specialize(i, Semantics.handler(cpu, i.entry));
@@ -314,29 +333,91 @@ final class CodeCache {
             Insn[] p = pages[page];
             if (p != null) {
                 i = p[off];
-                if (i != null && i.mode == mode) {
+                if (i != null && i.mode == mode && (i.nextPa < 0 || stillCrosses(i, cs, ip, lin, user))) {
                     checkLimit(cs, ip, i.len);
                     return i;
                 }
             }
-            if (off <= 0x1000 - 15) {
-                long base = pa;
-                i = Decoder.decode(o -> mem.read8(base + o), mode);
-                finish(i, cs, ip);
-                if (p == null) {
-                    p = pages[page] = new Insn[4096];
-                    mem.markCode(pa);
-                    cpu.mmu.jitCodePage(pa);
-                }
-                p[off] = i;
-                return i;
+            i = decodeInPage(pa, mode);
+            if (i == null) {
+                return fetchCrossing(cs, ip, lin, user, pa, mode);
             }
+            finish(i, cs, ip);
+            codePage(pa)[off] = i;
+            return i;
         }
-        // Near the end of a page, or not plain RAM: decode byte by byte through the MMU.
+        // Across the end of the page, or not plain RAM: decode byte by byte through the MMU.
         i = scratch;
         Decoder.decode(o -> cpu.mmu.read8Exec(lin + o, user, ip + o, cs), mode, i);
         finish(i, cs, ip);
         return i;
+    }
+
+    /** The decoded instructions of the RAM page of {@code pa}, made (and the page marked as code) if there were none. */
+    private Insn[] codePage(long pa) {
+        int page = (int) (pa >>> 12);
+        Insn[] p = pages[page];
+        if (p == null) {
+            p = pages[page] = new Insn[4096];
+            mem.markCode(pa);
+            cpu.mmu.jitCodePage(pa);
+        }
+        return p;
+    }
+
+    /**
+     * The instruction at {@code lin} (physical {@code pa}, plain RAM) goes on into the next page:
+     * decodes it byte by byte through the MMU, as the processor fetches it, and caches it if the
+     * next page is plain RAM too (marked as code, so a write there drops this page's instructions).
+     */
+    private Insn fetchCrossing(Segment cs, long ip, long lin, boolean user, long pa, int mode) {
+        Insn i = new Insn();
+        Decoder.decode(o -> cpu.mmu.read8Exec(lin + o, user, ip + o, cs), mode, i);
+        finish(i, cs, ip);
+        long next = cpu.mmu.translate(((lin | 0xFFF) + 1) & 0xFFFF_FFFFL, Mmu.EXEC, user);    // fetched just now
+        int np = (int) (next >>> 12);
+        if (np < pages.length && (mem.kind(next) & 0x0F) == PhysicalMemory.RAM) {
+            int[] from = crossers[np];
+            int page = (int) (pa >>> 12);
+            if (from == null) {
+                crossers[np] = new int[] {page};
+            } else if (java.util.Arrays.stream(from).noneMatch(a -> a == page)) {
+                from = java.util.Arrays.copyOf(from, from.length + 1);
+                from[from.length - 1] = page;
+                crossers[np] = from;
+            }
+            mem.markCode(next);
+            cpu.mmu.jitCodePage(next);
+            i.nextPa = next & ~0xFFFL;
+            codePage(pa)[(int) (pa & 0xFFF)] = i;
+        }
+        return i;
+    }
+
+    /**
+     * True if the cached instruction {@code i} at {@code lin}, which goes on into the next page, is
+     * still what a fetch would decode: the next linear page translates to the page its tail came
+     * from, still plain RAM (a write there would have dropped {@code i}). Faults as the byte-by-byte
+     * fetch would at the first byte on the next page (#GP beyond the CS limit, else #PF).
+     */
+    private boolean stillCrosses(Insn i, Segment cs, long ip, long lin, boolean user) {
+        long room = 0x1000 - (lin & 0xFFF);
+        if (ip + room > cs.limit) {
+            throw cpu.gp(0);
+        }
+        long next = cpu.mmu.translate(((lin | 0xFFF) + 1) & 0xFFFF_FFFFL, Mmu.EXEC, user);
+        return (next & ~0xFFFL) == i.nextPa && (mem.kind(next) & 0x0F) == PhysicalMemory.RAM;
+    }
+
+    /**
+     * Decodes the instruction at {@code pa} (plain RAM) from the bytes of its own page: null if it
+     * does not end on that page (its fetch goes on into the next page, through the MMU, which may
+     * fault), so it cannot be cached with the page.
+     */
+    private Insn decodeInPage(long pa, int mode) {
+        int room = 0x1000 - (int) (pa & 0xFFF);
+        Insn i = Decoder.decode(o -> o < room ? mem.read8(pa + o) : -1, mode);
+        return i.bad == Insn.BAD_TRUNCATED ? null : i;
     }
 
     private void finish(Insn i, Segment cs, long ip) {

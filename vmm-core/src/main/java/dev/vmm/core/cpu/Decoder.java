@@ -88,6 +88,7 @@ public final class Decoder {
         i.disp = 0;
         i.imm = 0;
         i.imm2 = 0;
+        i.nextPa = -1;
         i.mod = 0;
         i.reg = 0;
         i.rm = 0;

@@ -51,6 +51,11 @@ public final class Insn {
     public long disp;
     public long imm;
     public long imm2;
+    /**
+     * For an instruction cached although it goes on into the next page ({@link CodeCache}): the
+     * physical page its bytes there came from; -1 for one that ends on its own page.
+     */
+    public long nextPa = -1;
 
     /** Operand kinds and widths (bytes), copied from the entry for speed. */
     public int k1;
