@@ -1,6 +1,7 @@
 package dev.vmm.core.cpu;
 
 import dev.vmm.core.memory.PhysicalMemory;
+import java.lang.foreign.ValueLayout;
 
 /**
  * Linear-to-physical translation: 2-level paging with PSE (and PSE-36), PAE with NX, global pages,
@@ -8,7 +9,9 @@ import dev.vmm.core.memory.PhysicalMemory;
  *
  * <p>A TLB entry caches one 4 KiB translation with its combined rights. The fast path of a lookup
  * is one tag compare plus a rights test; anything else (miss, first write to a clean page, a
- * rights violation) walks the tables, which raises the fault precisely.
+ * rights violation) walks the tables, which raises the fault precisely. The data accesses of the
+ * interpreter ({@link #read32} and the others) try the JIT's TLB ({@link #jitRTag}) first: a hit
+ * reads or writes guest RAM directly.
  */
 public final class Mmu {
     static final int READ = 0;
@@ -25,6 +28,9 @@ public final class Mmu {
     private static final int T_GLOBAL = 16;
     private static final int T_LARGE = 32;
     private static final long MAXPHY_MASK = (1L << 36) - 1;
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED;
+    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
+    private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
     private static final long PAE_RESERVED = ~MAXPHY_MASK & 0x7FFF_FFFF_FFFF_FFFFL;
 
     private final Cpu cpu;
@@ -56,6 +62,7 @@ public final class Mmu {
         this.cpu = cpu;
         this.mem = mem;
         this.ram = mem.ram();
+        mem.setLayoutListener(this::jitFlush);     // a page that stopped being RAM must leave the JIT's TLB
         flushAll();
     }
 
@@ -335,31 +342,81 @@ public final class Mmu {
         return mem.read8(translate(lin & 0xFFFF_FFFFL, EXEC, user));
     }
 
+    // The data accesses below first try the JIT's TLB (jitRTag/jitWTag): a hit is a page the main
+    // TLB maps with this access's rights at this privilege to RAM (without decoded code, for a
+    // write), so guest RAM is read or written directly, as the full path would. Anything else takes
+    // the full path, which afterwards enters the page in the JIT's TLB if it qualifies.
+
+    /** The JIT TLB's tag of {@code lin}'s page at privilege {@code user}. */
+    private static long jitTag(long lin, boolean user) {
+        return (lin >>> 12) | (user ? USER_TAG : 0);
+    }
+
+    private static int jitIndex(long lin) {
+        return (int) (lin >>> 12) & (TLB_SIZE - 1);
+    }
+
     int read8(long lin, boolean user) {
-        return mem.read8(translate(lin, READ, user));
+        int k = jitIndex(lin);
+        if (jitRTag[k] == jitTag(lin, user)) {
+            return ram.get(ValueLayout.JAVA_BYTE, jitRPa[k] | (lin & 0xFFF)) & 0xFF;
+        }
+        int v = mem.read8(translate(lin, READ, user));
+        jitFill(lin, false, user);
+        return v;
     }
 
     int read16(long lin, boolean user) {
+        int k = jitIndex(lin);
+        if (jitRTag[k] == jitTag(lin, user) && (lin & 0xFFF) <= 0xFFE) {
+            return ram.get(U16, jitRPa[k] | (lin & 0xFFF)) & 0xFFFF;
+        }
+        return read16Slow(lin, user);
+    }
+
+    private int read16Slow(long lin, boolean user) {
         if ((lin & 0xFFF) == 0xFFF) {
             long p0 = translate(lin, READ, user);
             long p1 = translate((lin + 1) & 0xFFFF_FFFFL, READ, user);
             return mem.read8(p0) | mem.read8(p1) << 8;
         }
-        return mem.read16(translate(lin, READ, user));
+        int v = mem.read16(translate(lin, READ, user));
+        jitFill(lin, false, user);
+        return v;
     }
 
     int read32(long lin, boolean user) {
+        int k = jitIndex(lin);
+        if (jitRTag[k] == jitTag(lin, user) && (lin & 0xFFF) <= 0xFFC) {
+            return ram.get(U32, jitRPa[k] | (lin & 0xFFF));
+        }
+        return read32Slow(lin, user);
+    }
+
+    private int read32Slow(long lin, boolean user) {
         if ((lin & 0xFFF) > 0xFFC) {
             return (int) crossRead(lin, 4, user);
         }
-        return mem.read32(translate(lin, READ, user));
+        int v = mem.read32(translate(lin, READ, user));
+        jitFill(lin, false, user);
+        return v;
     }
 
     long read64(long lin, boolean user) {
+        int k = jitIndex(lin);
+        if (jitRTag[k] == jitTag(lin, user) && (lin & 0xFFF) <= 0xFF8) {
+            return ram.get(U64, jitRPa[k] | (lin & 0xFFF));
+        }
+        return read64Slow(lin, user);
+    }
+
+    private long read64Slow(long lin, boolean user) {
         if ((lin & 0xFFF) > 0xFF8) {
             return crossRead(lin, 8, user);
         }
-        return mem.read64(translate(lin, READ, user));
+        long v = mem.read64(translate(lin, READ, user));
+        jitFill(lin, false, user);
+        return v;
     }
 
     private long crossRead(long lin, int size, boolean user) {
@@ -375,31 +432,67 @@ public final class Mmu {
     }
 
     void write8(long lin, int v, boolean user) {
+        int k = jitIndex(lin);
+        if (jitWTag[k] == jitTag(lin, user)) {
+            ram.set(ValueLayout.JAVA_BYTE, jitWPa[k] | (lin & 0xFFF), (byte) v);
+            return;
+        }
         mem.write8(translate(lin, WRITE, user), v);
+        jitFill(lin, true, user);
     }
 
     void write16(long lin, int v, boolean user) {
+        int k = jitIndex(lin);
+        if (jitWTag[k] == jitTag(lin, user) && (lin & 0xFFF) <= 0xFFE) {
+            ram.set(U16, jitWPa[k] | (lin & 0xFFF), (short) v);
+            return;
+        }
+        write16Slow(lin, v, user);
+    }
+
+    private void write16Slow(long lin, int v, boolean user) {
         if ((lin & 0xFFF) == 0xFFF) {
             crossWrite(lin, 2, v, user);
             return;
         }
         mem.write16(translate(lin, WRITE, user), v);
+        jitFill(lin, true, user);
     }
 
     void write32(long lin, int v, boolean user) {
+        int k = jitIndex(lin);
+        if (jitWTag[k] == jitTag(lin, user) && (lin & 0xFFF) <= 0xFFC) {
+            ram.set(U32, jitWPa[k] | (lin & 0xFFF), v);
+            return;
+        }
+        write32Slow(lin, v, user);
+    }
+
+    private void write32Slow(long lin, int v, boolean user) {
         if ((lin & 0xFFF) > 0xFFC) {
             crossWrite(lin, 4, v & 0xFFFF_FFFFL, user);
             return;
         }
         mem.write32(translate(lin, WRITE, user), v);
+        jitFill(lin, true, user);
     }
 
     void write64(long lin, long v, boolean user) {
+        int k = jitIndex(lin);
+        if (jitWTag[k] == jitTag(lin, user) && (lin & 0xFFF) <= 0xFF8) {
+            ram.set(U64, jitWPa[k] | (lin & 0xFFF), v);
+            return;
+        }
+        write64Slow(lin, v, user);
+    }
+
+    private void write64Slow(long lin, long v, boolean user) {
         if ((lin & 0xFFF) > 0xFF8) {
             crossWrite(lin, 8, v, user);
             return;
         }
         mem.write64(translate(lin, WRITE, user), v);
+        jitFill(lin, true, user);
     }
 
     /** A write that spans two pages: both are translated (and may fault) before any byte is written. */

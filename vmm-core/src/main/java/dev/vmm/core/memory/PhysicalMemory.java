@@ -36,6 +36,7 @@ public final class PhysicalMemory implements AutoCloseable {
     private final MmioBus mmio = new MmioBus();
     private final List<RomRegion> roms = new ArrayList<>();
     private LongConsumer codeWriteListener = page -> { };
+    private Runnable layoutListener = () -> { };
 
     private record RomRegion(long base, MemorySegment data) {
     }
@@ -106,6 +107,7 @@ public final class PhysicalMemory implements AutoCloseable {
             kinds[p] = (byte) underlyingKind(a);
             codeWriteListener.accept(a);
         }
+        layoutListener.run();
     }
 
     private int underlyingKind(long page) {
@@ -129,6 +131,7 @@ public final class PhysicalMemory implements AutoCloseable {
                 kinds[p] = (byte) kind;
             }
         }
+        layoutListener.run();
     }
 
     /** The kind of the page holding {@code pa} (one of the constants, possibly with {@link #CODE}). */
@@ -145,6 +148,14 @@ public final class PhysicalMemory implements AutoCloseable {
     /** Sets the listener told about writes to pages marked {@link #CODE}. */
     public void setCodeWriteListener(LongConsumer listener) {
         this.codeWriteListener = listener;
+    }
+
+    /**
+     * Sets the listener told after the kind of a page changed (an MMIO region added or removed, a
+     * ROM added): caches of which pages are RAM (the CPU's direct RAM accesses) must forget them.
+     */
+    public void setLayoutListener(Runnable listener) {
+        this.layoutListener = listener;
     }
 
     /** Marks the page of {@code pa} as holding decoded code. */
