@@ -337,7 +337,10 @@ abstract class JitCode {
         }
     }
 
-    /** Jcc as the last instruction: rip is already the next instruction's (local NEXT). */
+    /**
+     * Jcc as the last instruction: rip is already the next instruction's (local NEXT); a taken one
+     * sets it to the target, or, beyond the CS limit, raises the #GP with the registers stored.
+     */
     void jcc(Insn i) {
         cond(i.opcode & 0xF);
         c.istore(TCF);
@@ -345,12 +348,28 @@ abstract class JitCode {
         Label skip = c.newLabel();
         c.iload(TCF);
         c.ifeq(skip);
-        c.aload(Jit.CPU);
         c.lload(Jit.NEXT);
         c.loadConstant(i.imm);
         c.ladd();
+        c.loadConstant(mask(i.osize));
+        c.land();
+        c.lstore(TA);
+        Label ok = c.newLabel();
+        c.lload(TA);
+        c.loadConstant(memory.segments()[Cpu.CS]);
+        c.getfield(CD_SEGMENT, "limit", CD_long);
+        c.lcmp();
+        c.ifle(ok);
+        // Beyond the CS limit: BranchOps.branch raises the #GP, with the block's registers written.
+        storeRegs();
+        c.aload(Jit.CPU);
+        c.lload(TA);
         c.loadConstant(i.osize);
         c.invokestatic(CD_BRANCH, "branch", MethodTypeDesc.of(CD_void, Jit.CD_CPU, CD_long, CD_int));
+        c.labelBinding(ok);
+        c.aload(Jit.CPU);
+        c.lload(TA);
+        c.putfield(Jit.CD_CPU, "rip", CD_long);
         c.labelBinding(skip);
     }
 

@@ -212,6 +212,32 @@ class BlockLockstepTest {
         assertTrue(j.compiled() > 0, "the JIT compiled no block");
     }
 
+    /**
+     * A taken Jcc (a block's last instruction) whose target lies beyond the CS limit raises #GP with
+     * the block's earlier register updates in place: a code segment ending at CODE+15, a loop whose
+     * JZ jumps past it every 16th iteration, and a #GP handler (inside the segment) that skips the
+     * JZ.
+     */
+    @Test
+    void aJccBeyondTheCsLimitFaultsWithTheBlocksRegistersWritten() {
+        byte[] program = {
+            0x40,                                           // 0: inc eax
+            0x43,                                           // 1: inc ebx
+            (byte) 0xA8, 0x0F,                              // 2: test al, 0x0F
+            0x74, 0x10,                                     // 4: jz 0x16 (beyond the limit)
+            (byte) 0xEB, (byte) 0xF8,                       // 6: jmp 0
+            (byte) 0x83, (byte) 0xC4, 0x04,                 // 8: add esp, 4 (the error code)
+            (byte) 0x83, 0x04, 0x24, 0x02,                  // 11: add dword [esp], 2 (past the JZ)
+            (byte) 0xCF,                                    // 15: iretd
+        };
+        Jitted j = lockstep(program, Cpu.EXEC_JIT, new Random(13), 20_000, false, f -> {
+            f.setGdt(1, CpuFixture.descriptor(0, CODE + 15, 0x9B, 0x4));
+            f.loadSeg(Cpu.CS, 0x08);
+            f.setGate(13, 0x08, CODE + 8, 0xE, 0);
+        });
+        assertTrue(j.compiled() > 0, "the JIT compiled no block");
+    }
+
     /** What the JIT made of a lockstep run: blocks compiled, and blocks compiled into the regions of others. */
     private record Jitted(long compiled, long chained) {
     }
