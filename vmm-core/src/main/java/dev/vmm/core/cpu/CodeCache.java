@@ -247,12 +247,8 @@ final class CodeCache {
         int page = (int) (pa >>> 12);
         int start = (int) (pa & 0xFFF);
         long base = pa & ~0xFFFL;
-        Insn[] p = pages[page];
-        if (p == null) {
-            p = pages[page] = new Insn[4096];
-            mem.markCode(pa);
-            cpu.mmu.jitCodePage(pa);
-        } else if (p[start] != null && p[start].mode == mode && p[start].nextPa >= 0) {
+        Insn[] p = codePage(pa);
+        if (p[start] != null && p[start].mode == mode && p[start].nextPa >= 0) {
             return null;     // goes on into the next page: fetched on its own
         }
         Insn[] list = new Insn[Block.MAX];
@@ -374,7 +370,7 @@ final class CodeCache {
         Insn i = new Insn();
         Decoder.decode(o -> cpu.mmu.read8Exec(lin + o, user, ip + o, cs), mode, i);
         finish(i, cs, ip);
-        long next = cpu.mmu.translate(((lin | 0xFFF) + 1) & 0xFFFF_FFFFL, Mmu.EXEC, user);    // fetched just now
+        long next = nextPage(lin, user);    // fetched just now
         int np = (int) (next >>> 12);
         if (np < pages.length && (mem.kind(next) & 0x0F) == PhysicalMemory.RAM) {
             int[] from = crossers[np];
@@ -405,8 +401,13 @@ final class CodeCache {
         if (ip + room > cs.limit) {
             throw cpu.gp(0);
         }
-        long next = cpu.mmu.translate(((lin | 0xFFF) + 1) & 0xFFFF_FFFFL, Mmu.EXEC, user);
+        long next = nextPage(lin, user);
         return (next & ~0xFFFL) == i.nextPa && (mem.kind(next) & 0x0F) == PhysicalMemory.RAM;
+    }
+
+    /** The physical address of the start of the linear page after {@code lin}'s (may fault). */
+    private long nextPage(long lin, boolean user) {
+        return cpu.mmu.translate(((lin | 0xFFF) + 1) & 0xFFFF_FFFFL, Mmu.EXEC, user);
     }
 
     /**

@@ -355,11 +355,7 @@ abstract class JitCode {
         c.land();
         c.lstore(TA);
         Label ok = c.newLabel();
-        c.lload(TA);
-        c.loadConstant(memory.segments()[Cpu.CS]);
-        c.getfield(CD_SEGMENT, "limit", CD_long);
-        c.lcmp();
-        c.ifle(ok);
+        ifWithinCsLimit(ok);
         // Beyond the CS limit: BranchOps.branch raises the #GP, with the block's registers written.
         storeRegs();
         c.aload(Jit.CPU);
@@ -371,6 +367,15 @@ abstract class JitCode {
         c.lload(TA);
         c.putfield(Jit.CD_CPU, "rip", CD_long);
         c.labelBinding(skip);
+    }
+
+    /** Jumps to {@code ok} if TA is within the CS limit (falls through if beyond it). */
+    void ifWithinCsLimit(Label ok) {
+        c.lload(TA);
+        c.loadConstant(memory.segments()[Cpu.CS]);
+        c.getfield(CD_SEGMENT, "limit", CD_long);
+        c.lcmp();
+        c.ifle(ok);
     }
 
     // ---- operands ---------------------------------------------------------------------------

@@ -621,12 +621,8 @@ final class JitEmit extends JitCode {
 
     /** Leaves by the full path (a miss) if TA is beyond the CS limit. */
     private void checkLimit() {
-        c.lload(TA);
-        c.loadConstant(memory.segments()[Cpu.CS]);
-        c.getfield(CD_SEGMENT, "limit", CD_long);
-        c.lcmp();
         Label ok = c.newLabel();
-        c.ifle(ok);
+        ifWithinCsLimit(ok);
         c.getstatic(CD_MEM, "MISS", CD_MISS);
         c.athrow();
         c.labelBinding(ok);
