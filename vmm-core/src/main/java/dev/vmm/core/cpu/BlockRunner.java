@@ -198,7 +198,7 @@ final class BlockRunner {
                 c.startRip = ip;
                 long next = (ip + i.len) & ipMask;
                 c.rip = next;
-                i.handler.exec(c, i);
+                i.step.exec(c, i);
                 c.icount++;
                 if (c.rip != next || code.generation != gen || watchIntr && c.intrHint) {
                     ranTo(b);

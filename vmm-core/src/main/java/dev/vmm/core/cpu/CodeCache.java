@@ -264,7 +264,7 @@ final class CodeCache {
                 if (i == null || i.entry == null) {
                     break;     // fetched (and faulted) on its own, when execution gets there
                 }
-                i.handler = Specialized.specialize(i, Semantics.handler(cpu, i.entry));
+                bind(i);
                 p[off] = i;
             }
             list[n++] = i;
@@ -431,7 +431,13 @@ final class CodeCache {
             throw cpu.ud();
         }
         checkLimit(cs, ip, i.len);
+        bind(i);
+    }
+
+    /** Gives the decoded instruction {@code i} its semantics: its handler, and the step that calls it. */
+    private void bind(Insn i) {
         i.handler = Specialized.specialize(i, Semantics.handler(cpu, i.entry));
+        i.step = Step.of(i.handler);
     }
 
     private void checkLimit(Segment cs, long ip, int len) {

@@ -692,7 +692,7 @@ public final class Cpu implements Persist<CpuState> {
                 interrupts.beforeInstruction();
             }
             rip = (rip + i.len) & (i.mode == 16 ? 0xFFFF : 0xFFFF_FFFFL);
-            i.handler.exec(this, i);
+            i.step.exec(this, i);
             icount++;
             if (tf || debugActive) {
                 interrupts.afterInstruction();

@@ -80,6 +80,7 @@ public final class Decoder {
     public static void decode(CodeSource src, int mode, Insn i) {
         i.entry = null;
         i.handler = null;
+        i.step = null;
         i.bad = Insn.BAD_NONE;
         i.mode = mode;
         i.base = -1;

@@ -24,6 +24,8 @@ public final class Insn {
     /** The table row, or null if the bytes are not a valid instruction (see {@link #bad}). */
     public OpcodeEntry entry;
     public Handler handler;
+    /** How the interpreter calls {@link #handler} (see {@link Step}). */
+    Step step;
     public int bad;
     /** Decode mode: 16, 32 or 64 (the code-segment default size). */
     public int mode;

@@ -56,7 +56,7 @@ final class JitOps {
                 : (c.seg[Cpu.SS].base + c.r[Cpu.ESP] - (stack > 0 ? 4 : 0)) & 0xFFFF_FFFFL;
         boolean user = c.cpl == 3;
         c.rip = (entry + info[k + 1]) & mask;
-        i.handler.exec(c, i);
+        i.step.exec(c, i);
         c.icount++;
         if (fill) {
             c.mmu.jitFill(lin, false, user);

@@ -59,6 +59,11 @@ final class Semantics {
         return h != null ? h : cpu.unimplemented();
     }
 
+    /** Every registered handler. */
+    static java.util.Collection<Handler> handlers() {
+        return HANDLERS.values();
+    }
+
     /** True if the table row has semantics. */
     static boolean implemented(OpcodeEntry e) {
         return HANDLERS.containsKey(e.key());

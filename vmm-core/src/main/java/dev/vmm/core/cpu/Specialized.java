@@ -49,7 +49,24 @@ final class Specialized {
             (c, i) -> jcc(c, i, 8), (c, i) -> jcc(c, i, 9), (c, i) -> jcc(c, i, 10), (c, i) -> jcc(c, i, 11),
             (c, i) -> jcc(c, i, 12), (c, i) -> jcc(c, i, 13), (c, i) -> jcc(c, i, 14), (c, i) -> jcc(c, i, 15));
 
+    private static final Handler INC_Z = Specialized::incZ;
+    private static final Handler DEC_Z = Specialized::decZ;
+    private static final Handler MOV_RG = Specialized::movRG;
+    private static final Handler MOV_MG = Specialized::movMG;
+    private static final Handler MOV_GR = Specialized::movGR;
+    private static final Handler MOV_GM = Specialized::movGM;
+    private static final Handler MOV_ZI = Specialized::movZI;
+
     private Specialized() {
+    }
+
+    /** Every handler {@link #specialize} may choose. */
+    static List<Handler> handlers() {
+        List<Handler> all = new java.util.ArrayList<>(List.of(INC_Z, DEC_Z, MOV_RG, MOV_MG, MOV_GR, MOV_GM, MOV_ZI));
+        for (List<Handler> l : List.of(RG, GR, RI, MG, GM, JCC)) {
+            all.addAll(l);
+        }
+        return all;
     }
 
     /** A specialized handler for {@code i} if its form has one, else {@code generic}. */
@@ -64,8 +81,8 @@ final class Specialized {
         }
         if (n == 1 && i.k1 == Operand.Z) {
             return switch (key) {
-                case "INC" -> Specialized::incZ;
-                case "DEC" -> Specialized::decZ;
+                case "INC" -> INC_Z;
+                case "DEC" -> DEC_Z;
                 default -> generic;
             };
         }
@@ -104,13 +121,13 @@ final class Specialized {
     private static Handler mov(Insn i, Handler generic) {
         boolean reg = i.mod == 3;
         if (i.k1 == Operand.E && i.k2 == Operand.G) {
-            return reg ? Specialized::movRG : Specialized::movMG;
+            return reg ? MOV_RG : MOV_MG;
         }
         if (i.k1 == Operand.G && i.k2 == Operand.E) {
-            return reg ? Specialized::movGR : Specialized::movGM;
+            return reg ? MOV_GR : MOV_GM;
         }
         if (i.k1 == Operand.Z && i.k2 == Operand.I) {
-            return Specialized::movZI;
+            return MOV_ZI;
         }
         return generic;
     }
