@@ -103,7 +103,8 @@ final class BlockRunner {
 
     /**
      * Runs the block at CS:rip, at most {@code budget} (at least 1) instructions of it, or one
-     * instruction fetched alone if no block can be made there. Interrupts have been polled.
+     * instruction fetched alone if no block can be made there, then goes on with the blocks that
+     * follow it on its page ({@link #run}). Interrupts have been polled.
      */
     void runBlock(long budget, boolean compile) {
         Cpu c = cpu;
@@ -133,21 +134,55 @@ final class BlockRunner {
                 p.remember(c, b);     // only from a live block: a dropped one must not grow links
             }
         }
-        prev = b;
         chainPage = lin >>> 12;
         code.ran(b);
-        int n = b.insns.length;
-        if (budget >= n && compile) {
-            CompiledBlock cb = b.compiled;
-            if (cb != null) {
-                runCompiled(cb, budget);
-                return;
+        run(b, c.icount + budget, compile);
+    }
+
+    /**
+     * Runs {@code b} (compiled if it is, else interpreted, compiling it when it gets hot), then the
+     * blocks that follow it on its page for as long as {@link Cpu#run} would do nothing between them
+     * but find the next one through {@link #samePage}: the block that ran chains, no code was
+     * written, no interrupt became pending, no stop was asked for and the count has not reached
+     * {@code end}. Nothing a chaining block runs can set IF, TF, RF, an interrupt inhibit, a debug
+     * register, HLT or a shutdown, so skipping {@link Cpu#run}'s checks between them is exact.
+     */
+    private void run(Block b, long end, boolean compile) {
+        Cpu c = cpu;
+        boolean watchIntr = c.intrNotifies && (c.flags.bits & Flags.IF) != 0;
+        int gen = code.generation;
+        try {
+            while (true) {
+                long left = end - c.icount;
+                int n = b.insns.length;
+                boolean whole = compile && left >= n;
+                CompiledBlock cb = b.compiled;
+                if (whole && cb != null) {
+                    b = cb.members[cb.run(c, gen, watchIntr, left)];
+                } else {
+                    if (whole && ++b.entries == threshold) {
+                        b.compiled = jit.compile(b);
+                    }
+                    interpret(b, (int) Math.min(n, left), gen, watchIntr);
+                }
+                prev = b;
+                if (!b.chains) {
+                    return;
+                }
+                chainCount = c.icount;
+                chainRip = c.rip;
+                if (c.icount >= end || code.generation != gen || watchIntr && c.intrHint || c.stopRequested) {
+                    return;
+                }
+                Segment cs = c.seg[Cpu.CS];
+                b = onPage(b, cs, (cs.base + c.rip) & 0xFFFF_FFFFL);
+                if (b == null) {
+                    return;
+                }
             }
-            if (++b.entries == threshold) {
-                b.compiled = jit.compile(b);
-            }
+        } catch (CpuFault f) {
+            c.faulted(f);
         }
-        execute(b, (int) Math.min(n, budget));
     }
 
     /**
@@ -158,56 +193,38 @@ final class BlockRunner {
      */
     private Block samePage(Block p, Segment cs, long lin) {
         Cpu c = cpu;
+        return c.icount != chainCount || c.rip != chainRip ? null : onPage(p, cs, lin);
+    }
+
+    /** The block at {@code lin} if {@code p}, which just ran to there, may be followed by it without a lookup (see {@link #samePage}). */
+    private Block onPage(Block p, Segment cs, long lin) {
         Block[] home = p.home;
-        if (c.icount != chainCount || c.rip != chainRip || lin >>> 12 != chainPage || home == null) {
+        if (lin >>> 12 != chainPage || home == null) {
             return null;
         }
         Block t = home[(int) (lin & 0xFFF)];
-        return t != null && t.mode == p.mode && c.rip + t.bytes - 1 <= cs.limit ? t : null;
+        return t != null && t.mode == p.mode && cpu.rip + t.bytes - 1 <= cs.limit ? t : null;
     }
 
-    /** Notes where the block {@code b} that just ran left off, if what follows may be found by {@link #samePage}. */
-    private void ranTo(Block b) {
-        if (b.chains) {
-            chainCount = cpu.icount;
-            chainRip = cpu.rip;
-        }
-    }
-
-    private void runCompiled(CompiledBlock cb, long budget) {
-        Cpu c = cpu;
-        try {
-            Block m = cb.members[cb.run(c, code.generation, c.intrNotifies && (c.flags.bits & Flags.IF) != 0, budget)];
-            prev = m;
-            ranTo(m);
-        } catch (CpuFault f) {
-            c.faulted(f);
-        }
-    }
-
-    private void execute(Block b, int n) {
+    /**
+     * Runs the first {@code n} instructions of {@code b}, or fewer if one branches (only the last
+     * may), writes code (generation {@code gen}) or makes an interrupt pending.
+     */
+    private void interpret(Block b, int n, int gen, boolean watchIntr) {
         Cpu c = cpu;
         Insn[] ins = b.insns;
         long ipMask = b.mode == 16 ? 0xFFFF : 0xFFFF_FFFFL;
-        boolean watchIntr = c.intrNotifies && (c.flags.bits & Flags.IF) != 0;
-        int gen = code.generation;
-        try {
-            for (int k = 0; k < n; k++) {
-                Insn i = ins[k];
-                long ip = c.rip;
-                c.startRip = ip;
-                long next = (ip + i.len) & ipMask;
-                c.rip = next;
-                i.step.exec(c, i);
-                c.icount++;
-                if (c.rip != next || code.generation != gen || watchIntr && c.intrHint) {
-                    ranTo(b);
-                    return;
-                }
+        for (int k = 0; k < n; k++) {
+            Insn i = ins[k];
+            long ip = c.rip;
+            c.startRip = ip;
+            long next = (ip + i.len) & ipMask;
+            c.rip = next;
+            i.step.exec(c, i);
+            c.icount++;
+            if (c.rip != next || code.generation != gen || watchIntr && c.intrHint) {
+                return;
             }
-            ranTo(b);
-        } catch (CpuFault f) {
-            c.faulted(f);
         }
     }
 }

@@ -304,11 +304,13 @@ final class CodeCache {
         return all;
     }
 
-    /** True if {@code b} is still the cached block at its address, in a plain-RAM page. */
+    /**
+     * True if {@code b} is still the cached block at its address, in a plain-RAM page. A block has
+     * its {@link Block#home} exactly while it is in its slot of the page's current array: whatever
+     * takes it out ({@link #drop}, {@link #flushAll}, a block built over it) {@link #forget}s it.
+     */
     boolean live(Block b) {
-        int page = (int) (b.pa >>> 12);
-        Block[] bp = blocks[page];
-        return bp != null && bp == b.home && bp[(int) (b.pa & 0xFFF)] == b && (mem.kind(b.pa) & 0x0F) == PhysicalMemory.RAM;
+        return b.home != null && (mem.kind(b.pa) & 0x0F) == PhysicalMemory.RAM;
     }
 
     private void remember(long lin, boolean user, long pa, Insn[] p) {
