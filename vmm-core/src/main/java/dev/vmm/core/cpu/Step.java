@@ -8,8 +8,10 @@ import java.lang.constant.ConstantDescs;
 import java.lang.constant.DynamicConstantDesc;
 import java.lang.constant.MethodTypeDesc;
 import java.lang.invoke.MethodHandles;
+import java.util.Collections;
 import java.util.IdentityHashMap;
-import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A {@link Handler} as the block interpreter calls it: one subclass per handler, whose
@@ -21,9 +23,11 @@ import java.util.Map;
  * quarter of the block interpreter's time in a Linux boot. Through this abstract class it takes
  * the vtable stub (one load from the receiver's class), and the handler itself is inlined.
  *
- * <p>The subclasses of the static handlers of {@link Semantics} and {@link Specialized} are made
- * once, when this class is initialized ({@link #of}); any other handler (the CPU's own
- * "unimplemented" one) is called through {@link Generic}.
+ * <p>The subclass of each static handler of {@link Semantics} and {@link Specialized} is made when
+ * an instruction with that handler is first decoded, and shared by every CPU of the JVM: it holds
+ * nothing but the handler, which is stateless. Making all 425 up front took about 170 ms of every
+ * VM start. Any other handler (the CPU's own "unimplemented" one) is called through
+ * {@link Generic}.
  */
 abstract class Step {
     private static final ClassDesc CD_HANDLER = ClassDesc.of("dev.vmm.core.cpu.Handler");
@@ -31,15 +35,21 @@ abstract class Step {
     private static final MethodTypeDesc MTD_EXEC = MethodTypeDesc.of(CD_void, Jit.CD_CPU, Jit.CD_INSN);
     private static final MethodTypeDesc MTD_INIT = MethodTypeDesc.of(CD_void);
 
-    /** The subclass instance of each static handler; built once, immutable. */
-    private static final Map<Handler, Step> STEPS = build();
+    /** The handlers that get a step class of their own: the static ones (immutable). */
+    private static final Set<Handler> STATIC = staticHandlers();
+    /** The steps made so far, of handlers in {@link #STATIC} only (so at most one per static handler). */
+    private static final ConcurrentHashMap<Handler, Step> MADE = new ConcurrentHashMap<>();
+    private static final byte[] CLASS_FILE = classFile();
 
     abstract void exec(Cpu cpu, Insn i);
 
     /** The step that calls {@code h}. */
     static Step of(Handler h) {
-        Step s = STEPS.get(h);
-        return s != null ? s : new Generic(h);
+        Step s = MADE.get(h);
+        if (s != null) {
+            return s;
+        }
+        return STATIC.contains(h) ? MADE.computeIfAbsent(h, Step::define) : new Generic(h);
     }
 
     /** Calls a handler through its interface (for the handlers that are not static). */
@@ -56,21 +66,16 @@ abstract class Step {
         }
     }
 
-    private static Map<Handler, Step> build() {
-        Map<Handler, Step> m = new IdentityHashMap<>();
-        MethodHandles.Lookup lookup = MethodHandles.lookup();
-        for (Handler h : Semantics.handlers()) {
-            m.computeIfAbsent(h, x -> define(lookup, x));
-        }
-        for (Handler h : Specialized.handlers()) {
-            m.computeIfAbsent(h, x -> define(lookup, x));
-        }
-        return java.util.Collections.unmodifiableMap(m);
+    private static Set<Handler> staticHandlers() {
+        Set<Handler> all = Collections.newSetFromMap(new IdentityHashMap<>());
+        all.addAll(Semantics.handlers());
+        all.addAll(Specialized.handlers());
+        return Collections.unmodifiableSet(all);
     }
 
-    /** A subclass whose exec calls {@code h}, a constant of its class data. */
-    private static Step define(MethodHandles.Lookup lookup, Handler h) {
-        byte[] bytes = ClassFile.of().build(ClassDesc.of("dev.vmm.core.cpu.StepOf"), cb -> {
+    /** The class file of every step: its exec calls the handler that is its class data. */
+    private static byte[] classFile() {
+        return ClassFile.of().build(ClassDesc.of("dev.vmm.core.cpu.StepOf"), cb -> {
             cb.withFlags(ClassFile.ACC_FINAL | ClassFile.ACC_SYNTHETIC);
             cb.withSuperclass(CD_STEP);
             cb.withMethodBody("<init>", MTD_INIT, ClassFile.ACC_PUBLIC, c -> {
@@ -87,12 +92,15 @@ abstract class Step {
                 c.return_();
             });
         });
+    }
+
+    /** A step class of its own for {@code h}, and its instance. */
+    private static Step define(Handler h) {
         try {
-            MethodHandles.Lookup hidden = lookup.defineHiddenClassWithClassData(bytes, h, true);
-            return (Step) hidden.findConstructor(hidden.lookupClass(),
-                    java.lang.invoke.MethodType.methodType(void.class)).invoke();
-        } catch (Throwable t) {
-            throw new IllegalStateException("cannot define the step of a handler", t);
+            Class<?> c = MethodHandles.lookup().defineHiddenClassWithClassData(CLASS_FILE, h, true).lookupClass();
+            return (Step) c.getDeclaredConstructor().newInstance();
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot define the step of a handler", e);
         }
     }
 }
