@@ -6,6 +6,7 @@ import static java.lang.constant.ConstantDescs.CD_long;
 import static java.lang.constant.ConstantDescs.CD_void;
 
 import java.lang.classfile.Attributes;
+import java.lang.classfile.ClassBuilder;
 import java.lang.classfile.ClassFile;
 import java.lang.classfile.ClassHierarchyResolver;
 import java.lang.classfile.CodeBuilder;
@@ -225,14 +226,19 @@ final class Jit {
     private byte[] classFile(Block[] members, int count, List<Object> data) {
         return ClassFile.of(ClassFile.ClassHierarchyResolverOption.of(
                 ClassHierarchyResolver.ofClassLoading(lookup))).build(CD_SELF, cb -> {
-            cb.withFlags(ClassFile.ACC_FINAL | ClassFile.ACC_SYNTHETIC);
-            cb.withSuperclass(CD_COMPILED);
-            cb.withMethodBody("<init>", MTD_INIT, ClassFile.ACC_PUBLIC, c -> {
-                c.aload(0);
-                c.invokespecial(CD_COMPILED, "<init>", MTD_INIT);
-                c.return_();
-            });
+            finalSubclass(cb, CD_COMPILED);
             cb.withMethodBody("run", MTD_RUN, ClassFile.ACC_PUBLIC, c -> body(c, members, count, data));
+        });
+    }
+
+    /** Makes the class being built a final synthetic subclass of {@code superclass}, with a public no-argument constructor. */
+    static void finalSubclass(ClassBuilder cb, ClassDesc superclass) {
+        cb.withFlags(ClassFile.ACC_FINAL | ClassFile.ACC_SYNTHETIC);
+        cb.withSuperclass(superclass);
+        cb.withMethodBody("<init>", MTD_INIT, ClassFile.ACC_PUBLIC, c -> {
+            c.aload(0);
+            c.invokespecial(superclass, "<init>", MTD_INIT);
+            c.return_();
         });
     }
 

@@ -33,7 +33,6 @@ abstract class Step {
     private static final ClassDesc CD_HANDLER = ClassDesc.of("dev.vmm.core.cpu.Handler");
     private static final ClassDesc CD_STEP = ClassDesc.of("dev.vmm.core.cpu.Step");
     private static final MethodTypeDesc MTD_EXEC = MethodTypeDesc.of(CD_void, Jit.CD_CPU, Jit.CD_INSN);
-    private static final MethodTypeDesc MTD_INIT = MethodTypeDesc.of(CD_void);
 
     /** The handlers that get a step class of their own: the static ones (immutable). */
     private static final Set<Handler> STATIC = staticHandlers();
@@ -76,13 +75,7 @@ abstract class Step {
     /** The class file of every step: its exec calls the handler that is its class data. */
     private static byte[] classFile() {
         return ClassFile.of().build(ClassDesc.of("dev.vmm.core.cpu.StepOf"), cb -> {
-            cb.withFlags(ClassFile.ACC_FINAL | ClassFile.ACC_SYNTHETIC);
-            cb.withSuperclass(CD_STEP);
-            cb.withMethodBody("<init>", MTD_INIT, ClassFile.ACC_PUBLIC, c -> {
-                c.aload(0);
-                c.invokespecial(CD_STEP, "<init>", MTD_INIT);
-                c.return_();
-            });
+            Jit.finalSubclass(cb, CD_STEP);
             cb.withMethodBody("exec", MTD_EXEC, 0, c -> {
                 c.loadConstant(DynamicConstantDesc.ofNamed(ConstantDescs.BSM_CLASS_DATA,
                         ConstantDescs.DEFAULT_NAME, CD_HANDLER));
