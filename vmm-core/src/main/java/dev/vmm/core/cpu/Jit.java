@@ -61,7 +61,7 @@ final class Jit {
     private static final ClassDesc CD_OPS = ClassDesc.of("dev.vmm.core.cpu.JitOps");
     private static final ClassDesc CD_INT_ARRAY = CD_int.arrayType();
     private static final MethodTypeDesc MTD_RUN = MethodTypeDesc.of(CD_int, CD_CPU, CD_int, CD_boolean, CD_long);
-    private static final MethodTypeDesc MTD_EXEC = MethodTypeDesc.of(CD_void, CD_CPU, CD_INSN);
+    static final MethodTypeDesc MTD_EXEC = MethodTypeDesc.of(CD_void, CD_CPU, CD_INSN);
     private static final MethodTypeDesc MTD_INIT = MethodTypeDesc.of(CD_void);
 
     // Locals of the generated run method.

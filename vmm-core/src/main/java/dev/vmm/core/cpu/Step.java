@@ -1,12 +1,9 @@
 package dev.vmm.core.cpu;
 
-import static java.lang.constant.ConstantDescs.CD_void;
-
 import java.lang.classfile.ClassFile;
 import java.lang.constant.ClassDesc;
 import java.lang.constant.ConstantDescs;
 import java.lang.constant.DynamicConstantDesc;
-import java.lang.constant.MethodTypeDesc;
 import java.lang.invoke.MethodHandles;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -30,9 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@link Generic}.
  */
 abstract class Step {
-    private static final ClassDesc CD_HANDLER = ClassDesc.of("dev.vmm.core.cpu.Handler");
     private static final ClassDesc CD_STEP = ClassDesc.of("dev.vmm.core.cpu.Step");
-    private static final MethodTypeDesc MTD_EXEC = MethodTypeDesc.of(CD_void, Jit.CD_CPU, Jit.CD_INSN);
 
     /** The handlers that get a step class of their own: the static ones (immutable). */
     private static final Set<Handler> STATIC = staticHandlers();
@@ -44,10 +39,6 @@ abstract class Step {
 
     /** The step that calls {@code h}. */
     static Step of(Handler h) {
-        Step s = MADE.get(h);
-        if (s != null) {
-            return s;
-        }
         return STATIC.contains(h) ? MADE.computeIfAbsent(h, Step::define) : new Generic(h);
     }
 
@@ -76,12 +67,12 @@ abstract class Step {
     private static byte[] classFile() {
         return ClassFile.of().build(ClassDesc.of("dev.vmm.core.cpu.StepOf"), cb -> {
             Jit.finalSubclass(cb, CD_STEP);
-            cb.withMethodBody("exec", MTD_EXEC, 0, c -> {
+            cb.withMethodBody("exec", Jit.MTD_EXEC, 0, c -> {
                 c.loadConstant(DynamicConstantDesc.ofNamed(ConstantDescs.BSM_CLASS_DATA,
-                        ConstantDescs.DEFAULT_NAME, CD_HANDLER));
+                        ConstantDescs.DEFAULT_NAME, Jit.CD_HANDLER));
                 c.aload(1);
                 c.aload(2);
-                c.invokeinterface(CD_HANDLER, "exec", MTD_EXEC);
+                c.invokeinterface(Jit.CD_HANDLER, "exec", Jit.MTD_EXEC);
                 c.return_();
             });
         });
