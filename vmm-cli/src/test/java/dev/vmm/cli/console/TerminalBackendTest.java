@@ -77,6 +77,13 @@ class TerminalBackendTest {
             keyboard.write(keys);
             keyboard.flush();
             assertTrue(quit.await(10, TimeUnit.SECONDS), "Ctrl-A x quits");
+            // The terminal copies the pty's output to 'screen' on its own thread: wait for the last
+            // line (bounded) before closing, or closing the pty may drop what it has not copied yet.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!screen.toString(StandardCharsets.UTF_8).endsWith("vmm: terminated\r\n")
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
             backend.close();
             keyboard.close();
         }
@@ -84,13 +91,7 @@ class TerminalBackendTest {
                 "Ctrl-C is the guest's, not a signal; C-a C-a is one C-a; C-a b a break");
         assertEquals(1, rx.breaks);
         assertEquals(0, monitors.get());
-        // The terminal copies its output to 'screen' on its own thread: wait for the last line (bounded).
         String shown = screen.toString(StandardCharsets.UTF_8);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!shown.endsWith("vmm: terminated\r\n") && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-            shown = screen.toString(StandardCharsets.UTF_8);
-        }
         assertTrue(shown.contains(EscapeFilter.HELP), shown);
         assertTrue(shown.endsWith("vmm: terminated\r\n"), shown);
         assertFalse(shown.contains("root"), "raw mode: no echo");
