@@ -19,10 +19,11 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * CPU throughput in guest instructions per second, on five endless 32-bit guest loops: register
+ * CPU throughput in guest instructions per second, on six endless 32-bit guest loops: register
  * arithmetic, memory operands, data-dependent branches, the rotates of hash functions (MD5,
- * SHA-256, BLAKE2s), and a mix of many instruction kinds, in each dispatch mode (single steps,
- * basic blocks, blocks with the JIT). One benchmark operation is one retired guest instruction.
+ * SHA-256, BLAKE2s), calls to another page, and a mix of many instruction kinds, in each dispatch
+ * mode (single steps, basic blocks, blocks with the JIT). One benchmark operation is one retired
+ * guest instruction.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -93,7 +94,28 @@ public class InterpreterBench {
         0xEB, 0xDF,                         // jmp start
     };
 
-    @Param({"alu", "memory", "branchy", "rotate", "mixed"})
+    /**
+     * A call to a function on the next page and back, as kernel code calls its helpers: each
+     * iteration leaves the loop's page twice, so it measures the dispatch between pages.
+     */
+    private static final int[] CALLS = {
+        0x8B, 0x04, 0xB3,                   // 0: mov eax, [ebx+esi*4]
+        0xE8, 0xF8, 0x0F, 0, 0,             // 3: call CODE + 0x1000
+        0x01, 0xC2,                         // 8: add edx, eax
+        0x46,                               // 10: inc esi
+        0x81, 0xE6, 0xFF, 0x03, 0, 0,       // 11: and esi, 0x3ff
+        0xEB, 0xED,                         // 17: jmp 0
+    };
+    private static final int[] CALLED = {
+        0x51,                   // push ecx
+        0x89, 0xC1,             // mov ecx, eax
+        0xC1, 0xE1, 0x03,       // shl ecx, 3
+        0x31, 0xC8,             // xor eax, ecx
+        0x59,                   // pop ecx
+        0xC3,                   // ret
+    };
+
+    @Param({"alu", "memory", "branchy", "rotate", "mixed", "calls"})
     public String loop;
 
     /** The dispatch: "off" single steps, "blocks" basic blocks, "on" blocks and the JIT (the default). */
@@ -110,9 +132,10 @@ public class InterpreterBench {
             case "memory" -> MEMORY;
             case "rotate" -> ROTATE;
             case "mixed" -> MIXED;
+            case "calls" -> CALLS;
             default -> BRANCHY;
         };
-        fixture.load(CODE, code).flat32(CODE);
+        fixture.load(CODE, code).load(CODE + 0x1000, CALLED).flat32(CODE);
         fixture.cpu.setExecMode(switch (jit) {
             case "off" -> Cpu.EXEC_STEP;
             case "blocks" -> Cpu.EXEC_BLOCKS;
