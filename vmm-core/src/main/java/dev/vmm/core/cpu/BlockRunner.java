@@ -141,16 +141,22 @@ final class BlockRunner {
 
     /**
      * Runs {@code b} (compiled if it is, else interpreted, compiling it when it gets hot), then the
-     * blocks that follow it on its page for as long as {@link Cpu#run} would do nothing between them
-     * but find the next one through {@link #samePage}: the block that ran chains, no code was
-     * written, no interrupt became pending, no stop was asked for and the count has not reached
-     * {@code end}. Nothing a chaining block runs can set IF, TF, RF, an interrupt inhibit, a debug
-     * register, HLT or a shutdown, so skipping {@link Cpu#run}'s checks between them is exact.
+     * blocks that follow it for as long as {@link Cpu#run} would do nothing between them but find
+     * the next one: the block that ran chains, no code was written, no interrupt became pending, no
+     * stop was asked for and the count has not reached {@code end}. Nothing a chaining block runs
+     * can set IF, TF, RF, an interrupt inhibit, a debug register, HLT or a shutdown, so skipping
+     * {@link Cpu#run}'s checks between them is exact. The next block is the one on the same page
+     * ({@link #onPage}) or a remembered successor ({@link Block#successor}, which checks everything a
+     * lookup depends on); if neither is known, the run ends and {@link #runBlock} looks it up.
+     *
+     * <p>The block that ran last is kept in a local and stored in {@link #prev} only when the run
+     * ends: a reference store per block would take the garbage collector's write barrier each time.
      */
     private void run(Block b, long end, boolean compile) {
         Cpu c = cpu;
         boolean watchIntr = c.intrNotifies && (c.flags.bits & Flags.IF) != 0;
         int gen = code.generation;
+        Block done = prev;
         try {
             while (true) {
                 long left = end - c.icount;
@@ -158,31 +164,57 @@ final class BlockRunner {
                 boolean whole = compile && left >= n;
                 CompiledBlock cb = b.compiled;
                 if (whole && cb != null) {
-                    b = cb.members[cb.run(c, gen, watchIntr, left)];
+                    if (cb.pages == null) {
+                        b = cb.members[cb.run(c, gen, watchIntr, left)];
+                    } else {
+                        b = runAcross(cb, gen, watchIntr, left);
+                    }
                 } else {
                     if (whole && ++b.entries == threshold) {
                         b.compiled = jit.compile(b);
                     }
                     interpret(b, (int) Math.min(n, left), gen, watchIntr);
                 }
-                prev = b;
+                done = b;
                 if (!b.chains) {
-                    return;
+                    break;
                 }
                 chainCount = c.icount;
                 chainRip = c.rip;
                 if (c.icount >= end || code.generation != gen || watchIntr && c.intrHint || c.stopRequested) {
-                    return;
+                    break;
                 }
                 Segment cs = c.seg[Cpu.CS];
-                b = onPage(b, cs, (cs.base + c.rip) & 0xFFFF_FFFFL);
-                if (b == null) {
-                    return;
+                long lin = (cs.base + c.rip) & 0xFFFF_FFFFL;
+                Block t = onPage(b, cs, lin);
+                if (t == null) {
+                    t = b.successor(c, code);
+                    if (t == null) {
+                        chainCount = -1;     // runBlock need not try the same page again
+                        break;
+                    }
+                    chainPage = lin >>> 12;
+                    code.ran(t);
                 }
+                b = t;
             }
         } catch (CpuFault f) {
             c.faulted(f);
         }
+        prev = done;
+    }
+
+    /**
+     * Runs a compiled region with members on other pages than its head's, and returns the member
+     * that ran last, with {@link #chainPage} set to the linear page that member ran on.
+     */
+    private Block runAcross(CompiledBlock cb, int gen, boolean watchIntr, long left) {
+        Cpu c = cpu;
+        code.ran(cb.pages);
+        long entry = c.rip;
+        int m = cb.run(c, gen, watchIntr, left);
+        chainPage = ((c.seg[Cpu.CS].base + entry + cb.deltas[m]) & 0xFFFF_FFFFL) >>> 12;
+        return cb.members[m];
     }
 
     /**

@@ -90,6 +90,13 @@ final class CodeCache {
         ran[(int) (b.pa >>> 12)] = 1;
     }
 
+    /** The code of these pages (numbers) is running, from a compiled region ({@link CompiledBlock#pages}). */
+    void ran(int[] pageNumbers) {
+        for (int p : pageNumbers) {
+            ran[p] = 1;
+        }
+    }
+
     /**
      * Called between instructions with the instruction count: once {@link #SWEEP_INSTRUCTIONS} have
      * retired since the last sweep, or {@link #SWEEP_NANOS} of host time have passed and at least
@@ -216,6 +223,7 @@ final class CodeCache {
             pa = lastPa | (lin & 0xFFF);
         } else {
             pa = cpu.mmu.translate(lin, Mmu.EXEC, user);
+            cpu.mmu.jitFill(lin, false, user);      // where compiled regions check their code pages (Jit)
             int page = (int) (pa >>> 12);
             if (page >= pages.length || pages[page] == null) {
                 lastLinPage = -1;

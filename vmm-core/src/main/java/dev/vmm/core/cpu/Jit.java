@@ -59,9 +59,13 @@ final class Jit {
     private static final ClassDesc CD_COMPILED = ClassDesc.of("dev.vmm.core.cpu.CompiledBlock");
     private static final ClassDesc CD_SELF = ClassDesc.of("dev.vmm.core.cpu.JitBlock");
     private static final ClassDesc CD_OPS = ClassDesc.of("dev.vmm.core.cpu.JitOps");
+    private static final ClassDesc CD_MEM = ClassDesc.of("dev.vmm.core.cpu.JitMem");
+    private static final ClassDesc CD_BLOCK = ClassDesc.of("dev.vmm.core.cpu.Block");
     private static final ClassDesc CD_INT_ARRAY = CD_int.arrayType();
     private static final MethodTypeDesc MTD_RUN = MethodTypeDesc.of(CD_int, CD_CPU, CD_int, CD_boolean, CD_long);
     static final MethodTypeDesc MTD_EXEC = MethodTypeDesc.of(CD_void, CD_CPU, CD_INSN);
+    private static final MethodTypeDesc MTD_CODE_AT = MethodTypeDesc.of(CD_boolean, JitCode.CD_LONGS, JitCode.CD_LONGS,
+            JitCode.CD_SEGMENT, CD_CPU, CD_long, CD_long, CD_BLOCK);
     private static final MethodTypeDesc MTD_INIT = MethodTypeDesc.of(CD_void);
 
     // Locals of the generated run method.
@@ -124,16 +128,24 @@ final class Jit {
      */
     CompiledBlock compile(Block b) {
         try {
-            List<Block> region = region(b);
+            List<Member> region = region(b, cpu.rip, cpu);
             int count = b.insns.length;
             while (true) {
                 List<Object> data = new ArrayList<>();
                 data.add(code);
-                Block[] members = region.toArray(Block[]::new);
-                byte[] bytes = build(members, count, data);
-                if (bytes == null || codeLength(bytes) > (region.size() > 1 ? MAX_REGION_CODE : MAX_CODE)) {
+                Block[] members = new Block[region.size()];
+                int[] deltas = new int[members.length];
+                for (int m = 0; m < members.length; m++) {
+                    members[m] = region.get(m).block();
+                    deltas[m] = region.get(m).delta();
+                }
+                byte[] bytes = build(members, deltas, count, data);
+                int length = bytes == null ? Integer.MAX_VALUE : codeLength(bytes);
+                if (length > (region.size() > 1 ? MAX_REGION_CODE : MAX_CODE)) {
                     if (region.size() > 1) {
-                        region = region.subList(0, region.size() / 2);
+                        // as many members as fit, going by their average size, and at least one fewer
+                        long fit = (long) region.size() * MAX_REGION_CODE / length;
+                        region = region.subList(0, Math.clamp(fit, 1, region.size() - 1));
                         continue;
                     }
                     if (count > 1) {
@@ -145,6 +157,8 @@ final class Jit {
                 CompiledBlock cb = (CompiledBlock) hidden.findConstructor(hidden.lookupClass(),
                         java.lang.invoke.MethodType.methodType(void.class)).invoke();
                 cb.members = members;
+                cb.deltas = deltas;
+                cb.pages = otherPages(members);
                 compiled++;
                 chained += members.length - 1;
                 return cb;
@@ -158,76 +172,113 @@ final class Jit {
     }
 
     /**
-     * The blocks compiled with {@code head}: it, then (breadth first) the blocks that follow a member
-     * ending in a near jump, call, return or a fall-through, on the same physical page and in 32-bit
-     * code: first those its last instruction names (a direct branch's target, the next instruction),
-     * then those the dispatcher remembered (a return's, an indirect jump's). Only blocks already
-     * decoded are taken: code that never ran stays out. Inside the compiled region a member goes on
-     * to the next one without the dispatcher when rip names it: on the same page, under the same
-     * CS, the same TLB contents and privilege (nothing that may change them chains), the dispatcher
-     * would find that very block.
+     * A block of a region and where it is: rip minus the head's rip (modulo 2^32) when it runs there.
+     * A member on the head's page is where its physical offset says; one on another page is where
+     * the dispatcher found it (a {@link Block.Link}) or where a member on its own page says, and is
+     * entered only after {@link JitMem#codeAt} finds it there.
      */
-    static List<Block> region(Block head) {
-        List<Block> r = new ArrayList<>();
-        r.add(head);
-        Block[] home = head.home;
-        if (head.mode != 32 || home == null) {
+    record Member(Block block, int delta) {
+    }
+
+    /**
+     * The blocks compiled with {@code head}, which is about to run at {@code headRip} on {@code c}:
+     * it, then (breadth first) the blocks that follow a member ending in a near jump, call, return
+     * or a fall-through, in 32-bit code: those its last instruction names on its own page (a direct
+     * branch's target, the next instruction), then those the dispatcher remembered after it (a
+     * return's, an indirect jump's, a branch's to another page) under the CS base, privilege and
+     * paging of now. Only blocks already decoded are taken: code that never ran stays out. Inside
+     * the compiled region a member goes on to the next one without the dispatcher when rip names it:
+     * on the head's page, under the same CS, TLB contents and privilege (nothing that may change them
+     * chains), the dispatcher would find that very block; on another page it checks that it would.
+     */
+    static List<Member> region(Block head, long headRip, Cpu c) {
+        List<Member> r = new ArrayList<>();
+        r.add(new Member(head, 0));
+        if (head.mode != 32 || head.home == null) {
             return r;
         }
+        long csBase = c.seg[Cpu.CS].base;
+        boolean user = c.cpl == 3;
+        long pg = c.cr0 & Cpu.CR0_PG;
         for (int q = 0; q < r.size() && r.size() < MAX_MEMBERS; q++) {
-            Block m = r.get(q);
-            if (!m.chains) {
+            Block m = r.get(q).block();
+            int at = r.get(q).delta();
+            if (!m.chains || m.home == null) {
                 continue;
             }
-            int end = (int) (m.pa & 0xFFF) + m.bytes;
+            int offset = (int) (m.pa & 0xFFF);
+            int end = offset + m.bytes;
             Insn last = m.insns[m.insns.length - 1];
             String key = last.entry.key();
-            boolean direct = last.k1 == Operand.J && last.osize == 4;
-            boolean falls = Block.continues(last) || key.equals("JCC") || key.equals("LOOP") || key.equals("JCXZ");
-            if (direct) {
-                add(r, home, head, end + last.imm);
+            if (last.k1 == Operand.J && last.osize == 4) {
+                onPageOf(r, m, at, offset, end + last.imm);
             }
-            if (falls) {
-                add(r, home, head, end);
+            if (Block.continues(last) || key.equals("JCC") || key.equals("LOOP") || key.equals("JCXZ")) {
+                onPageOf(r, m, at, offset, end);
             }
-            if (!direct && !falls) {
-                for (Block.Link l : new Block.Link[] {m.link0, m.link1}) {
-                    if (l != null) {
-                        Block t = l.target();
-                        if (t.home == home) {
-                            add(r, home, head, t.pa & 0xFFF);
-                        }
-                    }
+            for (Block.Link l : new Block.Link[] {m.link0, m.link1}) {
+                if (l == null) {
+                    continue;
+                }
+                Block t = l.target();
+                if (t.home == m.home) {
+                    onPageOf(r, m, at, offset, t.pa & 0xFFF);
+                } else if (t.home == head.home) {
+                    add(r, t, (int) (t.pa - head.pa));
+                } else if (l.csBase() == csBase && l.user() == user && l.pg() == pg) {
+                    add(r, t, (int) (l.rip() - headRip));
                 }
             }
         }
         return r;
     }
 
-    /** Adds the block at {@code offset} of the head's page to region {@code r} if there is one to add. */
-    private static void add(List<Block> r, Block[] home, Block head, long offset) {
-        if (offset >= 0 && offset < home.length && r.size() < MAX_MEMBERS) {
-            Block t = home[(int) offset];
-            if (t != null && t.home == home && t.mode == head.mode && !r.contains(t)) {
-                r.add(t);
+    /** Adds the block at {@code target} of the page of member {@code m} (at {@code at}, page offset {@code offset}). */
+    private static void onPageOf(List<Member> r, Block m, int at, int offset, long target) {
+        Block[] home = m.home;
+        if (target >= 0 && target < home.length) {
+            Block t = home[(int) target];
+            if (t != null && t.home == home) {
+                add(r, t, at + (int) target - offset);
             }
         }
     }
 
+    /** Adds {@code t} at {@code delta} to region {@code r} if it has room, and neither the block nor the place is taken. */
+    private static void add(List<Member> r, Block t, int delta) {
+        if (r.size() >= MAX_MEMBERS || t.mode != 32 || t.home == null) {
+            return;
+        }
+        for (Member m : r) {
+            if (m.block() == t || m.delta() == delta) {
+                return;
+            }
+        }
+        r.add(new Member(t, delta));
+    }
+
+    /** The physical page numbers of the members not on the head's page, or null. */
+    private static int[] otherPages(Block[] members) {
+        long headPage = members[0].pa >>> 12;
+        int[] pages = java.util.Arrays.stream(members).mapToInt(b -> (int) (b.pa >>> 12))
+                .filter(p -> p != headPage).distinct().toArray();
+        return pages.length == 0 ? null : pages;
+    }
+
     /** The class file of a region, or null if its method would exceed the class file's 64 KiB of code. */
-    private byte[] build(Block[] members, int count, List<Object> data) {
+    private byte[] build(Block[] members, int[] deltas, int count, List<Object> data) {
         try {
-            return classFile(members, count, data);
+            return classFile(members, deltas, count, data);
         } catch (IllegalArgumentException tooLong) {
             return null;
         }
     }
 
-    private byte[] classFile(Block[] members, int count, List<Object> data) {
+    private byte[] classFile(Block[] members, int[] deltas, int count, List<Object> data) {
         return ClassFile.of(ClassFile.ClassHierarchyResolverOption.of(
                 ClassHierarchyResolver.ofClassLoading(lookup))).build(CD_SELF, cb -> {
             finalSubclass(cb, CD_COMPILED);
-            cb.withMethodBody("run", MTD_RUN, ClassFile.ACC_PUBLIC, c -> body(c, members, count, data));
+            cb.withMethodBody("run", MTD_RUN, ClassFile.ACC_PUBLIC, c -> body(c, members, deltas, count, data));
         });
     }
 
@@ -256,14 +307,16 @@ final class Jit {
      * The run method of a region: its members one after the other, each ending in a jump to the
      * member rip names ({@link #transfer}) or to the exit. The head runs {@code headCount} of its
      * instructions (fewer than all only in a region of one). Offsets are relative to the head's
-     * first byte, whose rip the method finds at entry (local ENTRY).
+     * first byte, whose rip the method finds at entry (local ENTRY): member {@code m} starts at
+     * {@code deltas[m]}.
      */
-    private void body(CodeBuilder c, Block[] members, int headCount, List<Object> data) {
+    private void body(CodeBuilder c, Block[] members, int[] deltas, int headCount, List<Object> data) {
         Block head = members[0];
         Label exit = c.newLabel();
         Label top = c.newLabel();
         Label onMiss = c.newLabel();
         Label bodyEnd = c.newLabel();
+        Label dispatch = c.newLabel();
         long mask = head.mode == 16 ? 0xFFFF : 0xFFFF_FFFFL;
         int total = headCount;
         for (int m = 1; m < members.length; m++) {
@@ -301,14 +354,16 @@ final class Jit {
                 c.istore(CUR);
             }
             e.fam = JitCode.MEM;     // every way in comes with the flags spilled
-            member(c, e, b, count, (int) (b.pa - head.pa), m, first, mask, info, data, exit);
+            member(c, e, b, count, deltas[m], m, first, mask, info, data, exit);
             first += count;
             if (count == b.insns.length && b.chains) {
-                transfer(c, members, starts, b.insns.length, data, exit);
+                transfer(c, b.insns.length, data, exit, dispatch);
             } else {
                 c.goto_(exit);
             }
         }
+        c.labelBinding(dispatch);
+        dispatch(c, e, members, deltas, starts, data, exit);
         c.labelBinding(exit);
         e.storeRegs();
         c.iload(CUR);
@@ -427,12 +482,11 @@ final class Jit {
     }
 
     /**
-     * After a member of {@code length} instructions that may chain: goes on with the member at rip
-     * if there is one and it fits in what is left of the budget, and nothing else has to be looked
-     * at first (no stop request, no code write, no interrupt hint); otherwise leaves. A block that
-     * jumps back to its own start thus loops in place.
+     * After a member of {@code length} instructions that may chain: counts it against the budget and
+     * goes to the region's {@link #dispatch} if nothing else has to be looked at first (no stop
+     * request, no code write, no interrupt hint); otherwise leaves.
      */
-    private void transfer(CodeBuilder c, Block[] members, Label[] starts, int length, List<Object> data, Label exit) {
+    private static void transfer(CodeBuilder c, int length, List<Object> data, Label exit, Label dispatch) {
         c.lload(BUDGET);
         c.loadConstant((long) length);
         c.lsub();
@@ -440,36 +494,36 @@ final class Jit {
         c.aload(CPU);
         c.getfield(CD_CPU, "stopRequested", CD_boolean);
         c.ifne(exit);
-        Label go = c.newLabel();
-        checks(c, data, exit, go);
-        c.labelBinding(go);
-        // NEXT = rip - ENTRY: a member's offset from the head when rip names one (the page is 4 KiB).
+        checks(c, data, exit, dispatch);
+    }
+
+    /**
+     * The one place every member's {@link #transfer} goes to: on with the member at rip if there is
+     * one and it fits in what is left of the budget; otherwise leaves. A member on another page than
+     * the head's must also be the code at rip now ({@link JitMem#codeAt}). A block that jumps back
+     * to its own start thus loops in place. (One switch for the region, not one per member: the code
+     * grows with the members, not with their square.)
+     */
+    private void dispatch(CodeBuilder c, JitEmit e, Block[] members, int[] deltas, Label[] starts, List<Object> data,
+            Label exit) {
+        // NEXT = rip - ENTRY: a member's delta (modulo 2^32) when rip names one.
         c.aload(CPU);
         c.getfield(CD_CPU, "rip", CD_long);
         c.lload(ENTRY);
         c.lsub();
         c.lstore(NEXT);
-        c.lload(NEXT);
-        c.loadConstant(-0x1000L);
-        c.lcmp();
-        c.ifle(exit);
-        c.lload(NEXT);
-        c.loadConstant(0x1000L);
-        c.lcmp();
-        c.ifge(exit);
-        Block head = members[0];
-        java.util.TreeMap<Integer, Integer> byOffset = new java.util.TreeMap<>();
+        java.util.TreeMap<Integer, Integer> byDelta = new java.util.TreeMap<>();
         for (int m = 0; m < members.length; m++) {
-            byOffset.put((int) (members[m].pa - head.pa), m);
+            byDelta.put(deltas[m], m);
         }
+        long headPage = members[0].pa >>> 12;
         List<java.lang.classfile.instruction.SwitchCase> cases = new ArrayList<>();
         List<Runnable> bodies = new ArrayList<>();
-        for (var en : byOffset.entrySet()) {
+        for (var en : byDelta.entrySet()) {
             Block t = members[en.getValue()];
             Label l = c.newLabel();
             cases.add(java.lang.classfile.instruction.SwitchCase.of(en.getKey(), l));
             Label target = starts[en.getValue()];
-            long lastByte = en.getKey() + t.bytes - 1L;
             bodies.add(() -> {
                 c.labelBinding(l);
                 c.lload(BUDGET);
@@ -477,13 +531,25 @@ final class Jit {
                 c.lcmp();
                 c.iflt(exit);
                 // the CS limit, as the dispatcher checks it for a block it enters
-                c.lload(ENTRY);
-                c.loadConstant(lastByte);
+                c.aload(CPU);
+                c.getfield(CD_CPU, "rip", CD_long);
+                c.loadConstant(t.bytes - 1L);
                 c.ladd();
-                c.loadConstant(constant(data, cpu.seg[Cpu.CS], JitEmit.CD_SEGMENT));
+                c.loadConstant(e.memory.segments()[Cpu.CS]);
                 c.getfield(JitEmit.CD_SEGMENT, "limit", CD_long);
                 c.lcmp();
                 c.ifgt(exit);
+                if (t.pa >>> 12 != headPage) {
+                    c.loadConstant(e.memory.readTag());
+                    c.loadConstant(e.memory.readPa());
+                    c.loadConstant(e.memory.segments()[Cpu.CS]);
+                    c.aload(CPU);
+                    c.lload(JitEmit.UTAG);
+                    c.loadConstant(t.pa);
+                    c.loadConstant(constant(data, t, CD_BLOCK));
+                    c.invokestatic(CD_MEM, "codeAt", MTD_CODE_AT);
+                    c.ifeq(exit);
+                }
                 c.goto_(target);
             });
         }

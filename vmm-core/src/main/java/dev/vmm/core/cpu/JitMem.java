@@ -49,6 +49,24 @@ final class JitMem {
     }
 
     /**
+     * True if the code at {@code cs:c.rip} is block {@code t}, at physical address {@code pa}, as a
+     * lookup would find it: the JIT TLB ({@code tag}/{@code tpa}, the read ones) maps rip's linear page
+     * at privilege tag {@code user} to {@code t}'s page (so the main TLB holds that translation with
+     * read rights, which are the execute rights while EFER.NXE is clear), and {@code t} is still the
+     * page's block there ({@link Block#home}). The offset in the page is right by construction: a
+     * member's rip differs from the head's by what their linear addresses differed when the region
+     * was made, and translation keeps the offset in the page. The mode and the CS limit the region
+     * checks itself. A compiled region enters its members on other pages than its head's only
+     * through this check ({@link Jit}).
+     */
+    static boolean codeAt(long[] tag, long[] tpa, Segment cs, Cpu c, long user, long pa, Block t) {
+        long lin = (cs.base + c.rip) & 0xFFFF_FFFFL;
+        int k = (int) (lin >>> 12) & (tag.length - 1);
+        return tag[k] == ((lin >>> 12) | user) && tpa[k] == (pa & ~0xFFFL) && t.home != null
+                && (c.efer & Cpu.EFER_NXE) == 0;
+    }
+
+    /**
      * Thrown (preallocated, without stack trace) when an access cannot take the fast path. The
      * compiled block catches it, rewinds to the instruction's start (nothing of it has happened: the
      * inline forms write registers, memory and flags only after their last access) and runs that

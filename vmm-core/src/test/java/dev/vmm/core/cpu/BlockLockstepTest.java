@@ -25,6 +25,9 @@ class BlockLockstepTest {
     private static final long GP_HANDLER = 0x30200;
     private static final int IRQ_VECTOR = 0x40;
     private static final long STACK_PAGE = CpuFixture.STACK_TOP - 0x1000;
+    private static final long PAGE_DIRECTORY = 0x50000;
+    /** Maps the first MiB; the entry of CODE + 0x1000 is at 0x51044. */
+    private static final long PAGE_TABLE = 0x51000;
     private static final int[] DST = {Cpu.EAX, Cpu.ECX, Cpu.EDX, Cpu.EDI, Cpu.EBP};
 
     /** An interrupt line the test raises between slices, reporting its changes like the APIC does. */
@@ -213,6 +216,45 @@ class BlockLockstepTest {
     }
 
     /**
+     * A region takes a function on another page, and the code after its return, into itself
+     * ({@link Jit.Member}): a loop calls a function on the next page, under paging. Every 256
+     * iterations it maps the function's linear page to the other of two physical pages, each with a
+     * function of its own, and invalidates the TLB entry; every 1,024 it also rewrites the immediate
+     * of the function mapped (a code write: that function's blocks are dropped). The compiled region
+     * must notice both before it enters its copy of a function.
+     */
+    @Test
+    void aRegionAcrossPagesSeesTheirCodeWrittenAndRemapped() {
+        byte[] loop = {
+            (byte) 0xE8, (byte) 0xFB, 0x0F, 0, 0,               // 0: call CODE + 0x1000
+            0x01, (byte) 0xC3,                                  // 5: add ebx, eax
+            0x46,                                               // 7: inc esi
+            (byte) 0xF7, (byte) 0xC6, (byte) 0xFF, 0, 0, 0,     // 8: test esi, 0xff
+            0x75, (byte) 0xF0,                                  // 14: jnz 0
+            (byte) 0x81, 0x35, 0x44, 0x10, 0x05, 0x00, 0, 0x30, 0, 0, // 16: xor dword [PTE of CODE + 0x1000], 0x3000
+            0x0F, 0x01, 0x3D, 0x00, 0x10, 0x01, 0x00,           // 26: invlpg [CODE + 0x1000]
+            (byte) 0xF7, (byte) 0xC6, 0, 0x03, 0, 0,            // 33: test esi, 0x300
+            0x75, (byte) 0xD7,                                  // 39: jnz 0
+            (byte) 0x89, 0x35, 0x01, 0x10, 0x01, 0x00,          // 41: mov [CODE + 0x1001], esi
+            (byte) 0xEB, (byte) 0xCF,                           // 47: jmp 0
+        };
+        for (long seed : new long[] {21, 22}) {
+            Jitted j = lockstep(loop, Cpu.EXEC_JIT, new Random(seed), 60_000, false, f -> {
+                f.load(CODE + 0x1000, 0xB8, 0x11, 0x22, 0x33, 0x44, 0x31, 0xC8, 0xC3);  // mov eax, imm; xor eax, ecx; ret
+                f.load(CODE + 0x2000, 0xB8, 0x55, 0x66, 0x77, 0x08, 0x01, 0xD0, 0xC3);  // mov eax, imm; add eax, edx; ret
+                for (int k = 0; k < 256; k++) {
+                    f.mem.write32(PAGE_TABLE + 4L * k, (int) (k * 0x1000L | 3));
+                }
+                f.mem.write32(PAGE_DIRECTORY, (int) (PAGE_TABLE | 3));
+                f.cpu.cr3 = PAGE_DIRECTORY;
+                f.cpu.cr0 |= Cpu.CR0_PG;
+                f.cpu.mmu.flushAll();
+            });
+            assertTrue(j.compiled() > 0, "the JIT compiled no block");
+        }
+    }
+
+    /**
      * A taken Jcc (a block's last instruction) whose target lies beyond the CS limit raises #GP with
      * the block's earlier register updates in place: a code segment ending at CODE+15, a loop whose
      * JZ jumps past it every 16th iteration, and a #GP handler (inside the segment) that skips the
@@ -309,7 +351,7 @@ class BlockLockstepTest {
     }
 
     private static void assertMemoryEqual(CpuFixture a, CpuFixture b, String where) {
-        for (long pa : new long[] {0, STACK_PAGE, CODE, DATA}) {
+        for (long pa : new long[] {0, STACK_PAGE, CODE, CODE + 0x1000, CODE + 0x2000, DATA, PAGE_TABLE}) {
             assertPageEqual(a, b, pa, where);
         }
     }

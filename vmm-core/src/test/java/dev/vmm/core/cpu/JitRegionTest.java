@@ -28,11 +28,12 @@ class JitRegionTest {
             f.cpu.r[Cpu.EDX] = 100;
             f.run(5_000);       // more than 100 iterations: the block at 19 ran too
             Block head = f.cpu.code.cachedBlocks().stream().filter(b -> b.pa == CODE + 12).findFirst().orElseThrow();
-            List<Block> region = Jit.region(head);
-            assertEquals(head, region.get(0));
+            List<Jit.Member> region = Jit.region(head, head.pa, f.cpu);
+            assertEquals(head, region.get(0).block());
             TreeSet<Long> offsets = new TreeSet<>();
-            for (Block b : region) {
-                offsets.add(b.pa - CODE);
+            for (Jit.Member m : region) {
+                offsets.add(m.block().pa - CODE);
+                assertEquals(m.block().pa - head.pa, m.delta(), "a member's place on the head's page");
             }
             assertEquals(new TreeSet<>(List.of(0L, 5L, 8L, 12L, 15L, 19L)), offsets);
             assertEquals(6, region.size());
@@ -51,10 +52,31 @@ class JitRegionTest {
             f.run(5_000);
             Block head = f.cpu.code.cachedBlocks().stream().filter(b -> b.pa == CODE).findFirst().orElseThrow();
             TreeSet<Long> offsets = new TreeSet<>();
-            for (Block b : Jit.region(head)) {
-                offsets.add(b.pa - CODE);
+            for (Jit.Member m : Jit.region(head, head.pa, f.cpu)) {
+                offsets.add(m.block().pa - CODE);
             }
             assertEquals(new TreeSet<>(List.of(0L, 5L, 8L, 12L, 15L)), offsets);
+        }
+    }
+
+    /**
+     * A call to another page and the return from it: the region of the calling block takes the
+     * function, where the dispatcher found it (0x1000 past the head), and the code after the call
+     * on the head's page, where the function's return went.
+     */
+    @Test
+    void aRegionTakesAFunctionOnAnotherPageAndItsReturn() {
+        int[] loop = {0xE8, 0xFB, 0x0F, 0, 0, 0x46, 0xEB, 0xF8};      // 0: call +0x1000; 5: inc esi; 6: jmp 0
+        try (CpuFixture f = new CpuFixture(1 << 20)) {
+            f.load(CODE, loop).load(CODE + 0x1000, 0x40, 0xC3).flat32(CODE);     // inc eax; ret
+            f.cpu.setExecMode(Cpu.EXEC_BLOCKS);
+            f.run(1_000);
+            Block head = f.cpu.code.cachedBlocks().stream().filter(b -> b.pa == CODE).findFirst().orElseThrow();
+            java.util.Map<Long, Integer> deltas = new java.util.TreeMap<>();
+            for (Jit.Member m : Jit.region(head, CODE, f.cpu)) {
+                deltas.put(m.block().pa - CODE, m.delta());
+            }
+            assertEquals(java.util.Map.of(0L, 0, 5L, 5, 0x1000L, 0x1000), deltas);
         }
     }
 }
