@@ -143,9 +143,7 @@ final class Jit {
                 int length = bytes == null ? Integer.MAX_VALUE : codeLength(bytes);
                 if (length > (region.size() > 1 ? MAX_REGION_CODE : MAX_CODE)) {
                     if (region.size() > 1) {
-                        // as many members as fit, going by their average size, and at least one fewer
-                        long fit = (long) region.size() * MAX_REGION_CODE / length;
-                        region = region.subList(0, Math.clamp(fit, 1, region.size() - 1));
+                        region = region.subList(0, region.size() / 2);
                         continue;
                     }
                     if (count > 1) {
@@ -316,7 +314,6 @@ final class Jit {
         Label top = c.newLabel();
         Label onMiss = c.newLabel();
         Label bodyEnd = c.newLabel();
-        Label dispatch = c.newLabel();
         long mask = head.mode == 16 ? 0xFFFF : 0xFFFF_FFFFL;
         int total = headCount;
         for (int m = 1; m < members.length; m++) {
@@ -357,13 +354,14 @@ final class Jit {
             member(c, e, b, count, deltas[m], m, first, mask, info, data, exit);
             first += count;
             if (count == b.insns.length && b.chains) {
+                Label dispatch = c.newLabel();
                 transfer(c, b.insns.length, data, exit, dispatch);
+                c.labelBinding(dispatch);
+                dispatch(c, e, members, deltas, starts, data, exit);
             } else {
                 c.goto_(exit);
             }
         }
-        c.labelBinding(dispatch);
-        dispatch(c, e, members, deltas, starts, data, exit);
         c.labelBinding(exit);
         e.storeRegs();
         c.iload(CUR);
@@ -483,8 +481,8 @@ final class Jit {
 
     /**
      * After a member of {@code length} instructions that may chain: counts it against the budget and
-     * goes to the region's {@link #dispatch} if nothing else has to be looked at first (no stop
-     * request, no code write, no interrupt hint); otherwise leaves.
+     * goes to its {@link #dispatch} if nothing else has to be looked at first (no stop request, no
+     * code write, no interrupt hint); otherwise leaves.
      */
     private static void transfer(CodeBuilder c, int length, List<Object> data, Label exit, Label dispatch) {
         c.lload(BUDGET);
@@ -498,11 +496,12 @@ final class Jit {
     }
 
     /**
-     * The one place every member's {@link #transfer} goes to: on with the member at rip if there is
-     * one and it fits in what is left of the budget; otherwise leaves. A member on another page than
-     * the head's must also be the code at rip now ({@link JitMem#codeAt}). A block that jumps back
-     * to its own start thus loops in place. (One switch for the region, not one per member: the code
-     * grows with the members, not with their square.)
+     * The dispatch after a member's {@link #transfer}: on with the member at rip if there is one and
+     * it fits in what is left of the budget; otherwise leaves. A member on another page than the
+     * head's must also be the code at rip now ({@link JitMem#codeAt}). A block that jumps back to its
+     * own start thus loops in place. Each member has a dispatch of its own, so the code grows with
+     * the square of the members, which keeps regions small under {@link #MAX_REGION_CODE}: one
+     * shared dispatch made regions of 4-6 members where these have 2-4, and the boot was slower.
      */
     private void dispatch(CodeBuilder c, JitEmit e, Block[] members, int[] deltas, Label[] starts, List<Object> data,
             Label exit) {
