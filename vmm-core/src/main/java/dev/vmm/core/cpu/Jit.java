@@ -140,8 +140,7 @@ final class Jit {
                     deltas[m] = region.get(m).delta();
                 }
                 byte[] bytes = build(members, deltas, count, data);
-                int length = bytes == null ? Integer.MAX_VALUE : codeLength(bytes);
-                if (length > (region.size() > 1 ? MAX_REGION_CODE : MAX_CODE)) {
+                if (bytes == null || codeLength(bytes) > (region.size() > 1 ? MAX_REGION_CODE : MAX_CODE)) {
                     if (region.size() > 1) {
                         region = region.subList(0, region.size() / 2);
                         continue;
@@ -330,6 +329,13 @@ final class Jit {
         // the flags' place before it (JitEmit's family and width), its member, for JitOps.miss.
         int[] info = new int[total * JitOps.INFO];
         JitEmit e = new JitEmit(c, all, total, memory(data));
+        // the members on other pages than the head's, as constants for JitMem.codeAt (else null)
+        ConstantDesc[] remote = new ConstantDesc[members.length];
+        for (int m = 1; m < members.length; m++) {
+            if (members[m].pa >>> 12 != head.pa >>> 12) {
+                remote[m] = constant(data, members[m], CD_BLOCK);
+            }
+        }
         Label[] starts = new Label[members.length];
         for (int m = 0; m < members.length; m++) {
             starts[m] = c.newLabel();
@@ -354,10 +360,7 @@ final class Jit {
             member(c, e, b, count, deltas[m], m, first, mask, info, data, exit);
             first += count;
             if (count == b.insns.length && b.chains) {
-                Label dispatch = c.newLabel();
-                transfer(c, b.insns.length, data, exit, dispatch);
-                c.labelBinding(dispatch);
-                dispatch(c, e, members, deltas, starts, data, exit);
+                transfer(c, e, members, deltas, remote, starts, b.insns.length, data, exit);
             } else {
                 c.goto_(exit);
             }
@@ -480,11 +483,18 @@ final class Jit {
     }
 
     /**
-     * After a member of {@code length} instructions that may chain: counts it against the budget and
-     * goes to its {@link #dispatch} if nothing else has to be looked at first (no stop request, no
-     * code write, no interrupt hint); otherwise leaves.
+     * After a member of {@code length} instructions that may chain: goes on with the member at rip
+     * if there is one and it fits in what is left of the budget, and nothing else has to be looked
+     * at first (no stop request, no code write, no interrupt hint); otherwise leaves. A member on
+     * another page than the head's ({@code remote[m]} not null) must also be the code at rip now
+     * ({@link JitMem#codeAt}). A block that jumps back to its own start thus loops in place.
+     *
+     * <p>Each member has a switch of its own, so a region's code grows with the square of its
+     * members, which keeps regions small under {@link #MAX_REGION_CODE}: one shared switch made
+     * regions of 4-6 members where these have 2-4, and the boot was slower.
      */
-    private static void transfer(CodeBuilder c, int length, List<Object> data, Label exit, Label dispatch) {
+    private void transfer(CodeBuilder c, JitEmit e, Block[] members, int[] deltas, ConstantDesc[] remote,
+            Label[] starts, int length, List<Object> data, Label exit) {
         c.lload(BUDGET);
         c.loadConstant((long) length);
         c.lsub();
@@ -492,19 +502,9 @@ final class Jit {
         c.aload(CPU);
         c.getfield(CD_CPU, "stopRequested", CD_boolean);
         c.ifne(exit);
-        checks(c, data, exit, dispatch);
-    }
-
-    /**
-     * The dispatch after a member's {@link #transfer}: on with the member at rip if there is one and
-     * it fits in what is left of the budget; otherwise leaves. A member on another page than the
-     * head's must also be the code at rip now ({@link JitMem#codeAt}). A block that jumps back to its
-     * own start thus loops in place. Each member has a dispatch of its own, so the code grows with
-     * the square of the members, which keeps regions small under {@link #MAX_REGION_CODE}: one
-     * shared dispatch made regions of 4-6 members where these have 2-4, and the boot was slower.
-     */
-    private void dispatch(CodeBuilder c, JitEmit e, Block[] members, int[] deltas, Label[] starts, List<Object> data,
-            Label exit) {
+        Label go = c.newLabel();
+        checks(c, data, exit, go);
+        c.labelBinding(go);
         // NEXT = rip - ENTRY: a member's delta (modulo 2^32) when rip names one.
         c.aload(CPU);
         c.getfield(CD_CPU, "rip", CD_long);
@@ -515,11 +515,11 @@ final class Jit {
         for (int m = 0; m < members.length; m++) {
             byDelta.put(deltas[m], m);
         }
-        long headPage = members[0].pa >>> 12;
         List<java.lang.classfile.instruction.SwitchCase> cases = new ArrayList<>();
         List<Runnable> bodies = new ArrayList<>();
         for (var en : byDelta.entrySet()) {
             Block t = members[en.getValue()];
+            ConstantDesc block = remote[en.getValue()];
             Label l = c.newLabel();
             cases.add(java.lang.classfile.instruction.SwitchCase.of(en.getKey(), l));
             Label target = starts[en.getValue()];
@@ -538,14 +538,14 @@ final class Jit {
                 c.getfield(JitEmit.CD_SEGMENT, "limit", CD_long);
                 c.lcmp();
                 c.ifgt(exit);
-                if (t.pa >>> 12 != headPage) {
+                if (block != null) {
                     c.loadConstant(e.memory.readTag());
                     c.loadConstant(e.memory.readPa());
                     c.loadConstant(e.memory.segments()[Cpu.CS]);
                     c.aload(CPU);
                     c.lload(JitEmit.UTAG);
                     c.loadConstant(t.pa);
-                    c.loadConstant(constant(data, t, CD_BLOCK));
+                    c.loadConstant(block);
                     c.invokestatic(CD_MEM, "codeAt", MTD_CODE_AT);
                     c.ifeq(exit);
                 }
