@@ -67,6 +67,7 @@ final class Jit {
     private static final MethodTypeDesc MTD_CODE_AT = MethodTypeDesc.of(CD_boolean, JitCode.CD_LONGS, JitCode.CD_LONGS,
             JitCode.CD_SEGMENT, CD_CPU, CD_long, CD_long, CD_BLOCK);
     private static final MethodTypeDesc MTD_INIT = MethodTypeDesc.of(CD_void);
+    private static final MethodTypeDesc MTD_REQUIRE_FLAT = MethodTypeDesc.of(CD_void, JitCode.CD_SEGMENT);
 
     // Locals of the generated run method.
     static final int CPU = 1;
@@ -347,6 +348,8 @@ final class Jit {
         c.istore(CUR);
         e.prologue();
         c.labelBinding(top);
+        Label guard = c.newLabel();
+        c.goto_(guard);
         int first = 0;
         for (int m = 0; m < members.length; m++) {
             Block b = members[m];
@@ -369,6 +372,20 @@ final class Jit {
         e.storeRegs();
         c.iload(CUR);
         c.ireturn();
+        // At entry: the segments the accesses were compiled flat for must still be flat, else the
+        // head's first instruction runs in the interpreter (a miss at instruction 0) and we leave.
+        c.labelBinding(guard);
+        c.iconst_0();
+        c.istore(JitEmit.IDX);
+        for (int n = 0; n < e.flatUsed.length; n++) {
+            if (e.flatUsed[n]) {
+                c.loadConstant(e.memory.segments()[n]);
+                c.invokestatic(CD_MEM, "requireFlat", MTD_REQUIRE_FLAT);
+            }
+        }
+        c.iconst_m1();
+        c.istore(JitEmit.IDX);
+        c.goto_(starts[0]);
         c.labelBinding(bodyEnd);
         // An access that needs the full path: the instruction runs in the interpreter, then we leave.
         c.labelBinding(onMiss);
@@ -599,11 +616,13 @@ final class Jit {
     /** The constants of the memory accesses ({@link JitCode.Memory}), entered into the class data {@code data}. */
     private JitCode.Memory memory(List<Object> data) {
         ConstantDesc[] segments = new ConstantDesc[cpu.seg.length];
+        boolean[] flat = new boolean[cpu.seg.length];
         for (int n = 0; n < segments.length; n++) {
             segments[n] = constant(data, cpu.seg[n], JitEmit.CD_SEGMENT);
+            flat[n] = cpu.seg[n].flat;
         }
         Mmu m = cpu.mmu;
-        return new JitCode.Memory(segments, constant(data, m.jitRTag, JitCode.CD_LONGS), constant(data, m.jitRPa, JitCode.CD_LONGS),
+        return new JitCode.Memory(segments, flat, constant(data, m.jitRTag, JitCode.CD_LONGS), constant(data, m.jitRPa, JitCode.CD_LONGS),
                 constant(data, m.jitWTag, JitCode.CD_LONGS), constant(data, m.jitWPa, JitCode.CD_LONGS),
                 constant(data, m.ram, JitCode.CD_RAM));
     }

@@ -81,15 +81,21 @@ abstract class JitCode {
     /**
      * The constants of the compiled class that the memory accesses ({@link JitMem}) use: the CPU's
      * segment registers ({@code segments[n]}), the JIT TLB's arrays and guest RAM. As constants,
-     * HotSpot folds their addresses and lengths into the code.
+     * HotSpot folds their addresses and lengths into the code. {@code flat[n]}: segment register n
+     * was {@link Segment#flat} when the region was compiled, so its accesses skip the segment checks
+     * (and the region checks at entry that it still is, {@link #flatUsed}).
      */
-    record Memory(ConstantDesc[] segments, ConstantDesc readTag, ConstantDesc readPa, ConstantDesc writeTag,
-            ConstantDesc writePa, ConstantDesc ram) {
+    record Memory(ConstantDesc[] segments, boolean[] flat, ConstantDesc readTag, ConstantDesc readPa,
+            ConstantDesc writeTag, ConstantDesc writePa, ConstantDesc ram) {
     }
+
+    /** The segment registers whose accesses were compiled for a flat segment ({@link Memory#flat}). */
+    final boolean[] flatUsed;
 
     JitCode(CodeBuilder c, Memory memory) {
         this.c = c;
         this.memory = memory;
+        this.flatUsed = new boolean[memory.flat().length];
     }
 
     /**
@@ -468,44 +474,73 @@ abstract class JitCode {
 
     /** Pushes {@code w} bytes of the memory operand, at TOFF if {@code atOff}, else at its computed address. */
     void read(Insn i, int w, boolean atOff) {
+        boolean flat = flat(i.seg);
         c.loadConstant(memory.readTag());
         c.loadConstant(memory.readPa());
         c.loadConstant(memory.ram());
-        c.loadConstant(memory.segments()[i.seg]);
+        if (!flat) {
+            c.loadConstant(memory.segments()[i.seg]);
+        }
         if (atOff) {
             c.lload(TOFF);
         } else {
             ea(i);
         }
         c.lload(UTAG);
-        c.invokestatic(CD_MEM, "read" + w * 8, MethodTypeDesc.of(CD_long, CD_LONGS, CD_LONGS, CD_RAM, CD_SEGMENT, CD_long, CD_long));
+        c.invokestatic(CD_MEM, "read" + w * 8 + (flat ? "f" : ""), flat ? MTD_READ_FLAT : MTD_READ);
+    }
+
+    private static final MethodTypeDesc MTD_READ = MethodTypeDesc.of(CD_long, CD_LONGS, CD_LONGS, CD_RAM, CD_SEGMENT,
+            CD_long, CD_long);
+    private static final MethodTypeDesc MTD_READ_FLAT = MethodTypeDesc.of(CD_long, CD_LONGS, CD_LONGS, CD_RAM,
+            CD_long, CD_long);
+    private static final MethodTypeDesc MTD_WRITE = MethodTypeDesc.of(CD_void, CD_LONGS, CD_LONGS, CD_RAM, CD_SEGMENT,
+            CD_long, CD_long, CD_long);
+    private static final MethodTypeDesc MTD_WRITE_FLAT = MethodTypeDesc.of(CD_void, CD_LONGS, CD_LONGS, CD_RAM,
+            CD_long, CD_long, CD_long);
+
+    /** True if accesses through segment register {@code n} are compiled for a flat segment (noted in {@link #flatUsed}). */
+    private boolean flat(int n) {
+        if (memory.flat()[n]) {
+            flatUsed[n] = true;
+            return true;
+        }
+        return false;
     }
 
     /** The dword at SS:TOFF ({@code write}: TV written there, else the dword pushed), through a 32-bit stack. */
     void stack(boolean write) {
+        boolean flat = flat(Cpu.SS);     // a flat segment is big: a 32-bit stack
         c.loadConstant(write ? memory.writeTag() : memory.readTag());
         c.loadConstant(write ? memory.writePa() : memory.readPa());
         c.loadConstant(memory.ram());
-        c.loadConstant(memory.segments()[Cpu.SS]);
+        if (!flat) {
+            c.loadConstant(memory.segments()[Cpu.SS]);
+        }
         c.lload(TOFF);
         if (write) {
             c.lload(TV);
         }
         c.lload(UTAG);
-        c.invokestatic(CD_MEM, write ? "push32" : "pop32", write
-                ? MethodTypeDesc.of(CD_void, CD_LONGS, CD_LONGS, CD_RAM, CD_SEGMENT, CD_long, CD_long, CD_long)
-                : MethodTypeDesc.of(CD_long, CD_LONGS, CD_LONGS, CD_RAM, CD_SEGMENT, CD_long, CD_long));
+        if (flat) {
+            c.invokestatic(CD_MEM, write ? "write32f" : "read32f", write ? MTD_WRITE_FLAT : MTD_READ_FLAT);
+        } else {
+            c.invokestatic(CD_MEM, write ? "push32" : "pop32", write ? MTD_WRITE : MTD_READ);
+        }
     }
 
     /** Writes TV to the memory operand at TOFF. */
     void write(Insn i, int w) {
+        boolean flat = flat(i.seg);
         c.loadConstant(memory.writeTag());
         c.loadConstant(memory.writePa());
         c.loadConstant(memory.ram());
-        c.loadConstant(memory.segments()[i.seg]);
+        if (!flat) {
+            c.loadConstant(memory.segments()[i.seg]);
+        }
         c.lload(TOFF);
         c.lload(TV);
         c.lload(UTAG);
-        c.invokestatic(CD_MEM, "write" + w * 8, MethodTypeDesc.of(CD_void, CD_LONGS, CD_LONGS, CD_RAM, CD_SEGMENT, CD_long, CD_long, CD_long));
+        c.invokestatic(CD_MEM, "write" + w * 8 + (flat ? "f" : ""), flat ? MTD_WRITE_FLAT : MTD_WRITE);
     }
 }

@@ -49,6 +49,32 @@ final class JitMem {
     }
 
     /**
+     * {@link #pa} for a {@link Segment#flat} segment, whose checks always pass and whose base is 0:
+     * {@code off} (at most 32 bits, as every offset the compiled code computes) is the linear address.
+     */
+    private static long flatPa(long[] tag, long[] pa, long off, int size, long user) {
+        if ((off & 0xFFF) > 0x1000 - size) {
+            return -1;
+        }
+        int k = (int) (off >>> 12) & (tag.length - 1);
+        if (tag[k] != ((off >>> 12) | user)) {
+            return -1;
+        }
+        return pa[k] | (off & 0xFFF);
+    }
+
+    /**
+     * Throws {@link #MISS} unless {@code s} is still {@link Segment#flat}. A region whose accesses
+     * through a segment were compiled for a flat one checks this once at entry: nothing that runs
+     * inside a region loads a segment register (such instructions end their block and do not chain).
+     */
+    static void requireFlat(Segment s) {
+        if (!s.flat) {
+            throw MISS;
+        }
+    }
+
+    /**
      * True if the code at {@code cs:c.rip} is block {@code t}, at physical address {@code pa}, as a
      * lookup would find it: the JIT TLB ({@code tag}/{@code tpa}, the read ones) maps rip's linear page
      * at privilege tag {@code user} to {@code t}'s page (so the main TLB holds that translation with
@@ -142,6 +168,59 @@ final class JitMem {
 
     static void write32(long[] tag, long[] tpa, MemorySegment ram, Segment s, long off, long v, long user) {
         long pa = pa(tag, tpa, s, s.writable, off, 4, user);
+        if (pa >= 0) {
+            ram.set(U32, pa, (int) v);
+            return;
+        }
+        throw MISS;
+    }
+
+    // The same accesses through a segment that is flat (checked at the region's entry, requireFlat).
+
+    static long read8f(long[] tag, long[] tpa, MemorySegment ram, long off, long user) {
+        long pa = flatPa(tag, tpa, off, 1, user);
+        if (pa >= 0) {
+            return ram.get(ValueLayout.JAVA_BYTE, pa) & 0xFF;
+        }
+        throw MISS;
+    }
+
+    static long read16f(long[] tag, long[] tpa, MemorySegment ram, long off, long user) {
+        long pa = flatPa(tag, tpa, off, 2, user);
+        if (pa >= 0) {
+            return ram.get(U16, pa) & 0xFFFF;
+        }
+        throw MISS;
+    }
+
+    static long read32f(long[] tag, long[] tpa, MemorySegment ram, long off, long user) {
+        long pa = flatPa(tag, tpa, off, 4, user);
+        if (pa >= 0) {
+            return ram.get(U32, pa) & 0xFFFF_FFFFL;
+        }
+        throw MISS;
+    }
+
+    static void write8f(long[] tag, long[] tpa, MemorySegment ram, long off, long v, long user) {
+        long pa = flatPa(tag, tpa, off, 1, user);
+        if (pa >= 0) {
+            ram.set(ValueLayout.JAVA_BYTE, pa, (byte) v);
+            return;
+        }
+        throw MISS;
+    }
+
+    static void write16f(long[] tag, long[] tpa, MemorySegment ram, long off, long v, long user) {
+        long pa = flatPa(tag, tpa, off, 2, user);
+        if (pa >= 0) {
+            ram.set(U16, pa, (short) v);
+            return;
+        }
+        throw MISS;
+    }
+
+    static void write32f(long[] tag, long[] tpa, MemorySegment ram, long off, long v, long user) {
+        long pa = flatPa(tag, tpa, off, 4, user);
         if (pa >= 0) {
             ram.set(U32, pa, (int) v);
             return;

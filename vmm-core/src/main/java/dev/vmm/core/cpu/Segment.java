@@ -29,6 +29,11 @@ public final class Segment {
     long hi;
     boolean readable;
     boolean writable;
+    /**
+     * A flat 32-bit data segment: usable, base 0, every offset valid (expand-up, limit 4 GiB),
+     * readable, writable and big. Compiled code specializes its accesses for such segments ({@link JitMem}).
+     */
+    boolean flat;
 
     /** Recomputes the derived fields after selector/base/limit/attr changed. */
     public void refresh() {
@@ -42,6 +47,7 @@ public final class Segment {
             lo = 0;
             hi = limit;
         }
+        flat = base == 0 && lo == 0 && hi == 0xFFFF_FFFFL && readable && writable && big();
     }
 
     public int dpl() {

@@ -255,6 +255,36 @@ class BlockLockstepTest {
     }
 
     /**
+     * A region compiled while DS and SS are flat accesses memory without their checks, and checks at
+     * entry that they still are ({@link JitMem#requireFlat}). The loop reads and writes through DS
+     * and the stack; every 256 iterations it switches DS between the flat data segment and one with
+     * base 0x800 and a limit below 4 GiB (a MOV DS ends its block and leaves the region), so the
+     * region is entered with either.
+     */
+    @Test
+    void aRegionCompiledForFlatSegmentsChecksThemAtEntry() {
+        byte[] loop = {
+            (byte) 0x8B, 0x03,                                  // 0: mov eax, [ebx]
+            0x01, 0x43, 0x04,                                   // 2: add [ebx+4], eax
+            0x50,                                               // 5: push eax
+            0x5A,                                               // 6: pop edx
+            0x31, 0x53, 0x08,                                   // 7: xor [ebx+8], edx
+            0x46,                                               // 10: inc esi
+            (byte) 0xF7, (byte) 0xC6, (byte) 0xFF, 0, 0, 0,     // 11: test esi, 0xff
+            0x75, (byte) 0xED,                                  // 17: jnz 0
+            (byte) 0x8C, (byte) 0xD8,                           // 19: mov eax, ds
+            0x34, 0x58,                                         // 21: xor al, 0x10 ^ 0x48
+            (byte) 0x8E, (byte) 0xD8,                           // 23: mov ds, eax
+            (byte) 0xEB, (byte) 0xE5,                           // 25: jmp 0
+        };
+        Jitted j = lockstep(loop, Cpu.EXEC_JIT, new Random(31), 40_000, false, f -> {
+            f.setGdt(9, CpuFixture.descriptor(0x800, 0x2FFFF, 0x93, 0x4));
+            f.cpu.gdtLimit = 10 * 8 - 1;
+        });
+        assertTrue(j.compiled() > 0, "the JIT compiled no block");
+    }
+
+    /**
      * A taken Jcc (a block's last instruction) whose target lies beyond the CS limit raises #GP with
      * the block's earlier register updates in place: a code segment ending at CODE+15, a loop whose
      * JZ jumps past it every 16th iteration, and a #GP handler (inside the segment) that skips the
