@@ -41,6 +41,8 @@ final class Block {
     final int mode;
     /** How many times the dispatcher entered this block (the JIT's heat counter). */
     int entries;
+    /** The instruction count at the block's first entry (how fast it got hot, see {@link BlockRunner}). */
+    long firstEntry;
     /** The compiled block, once {@link Jit} made it. */
     CompiledBlock compiled;
     /** Physical address of the first byte. */

@@ -30,6 +30,8 @@ final class BlockRunner {
     private final Jit jit;
     /** Block entries before the JIT compiles a block ({@code -Dvmm.jit.threshold}, {@link #setThreshold}). */
     private int threshold = Math.max(1, Integer.getInteger("vmm.jit.threshold", Jit.THRESHOLD));
+    /** Block entries after which a block that got there within {@link Jit#EARLY_WINDOW} instructions is compiled already. */
+    private int early = Math.min(threshold, Jit.EARLY);
     /** The block run last: its remembered successors spare most lookups. */
     private Block prev;
     /** Where {@link #prev} left off (instruction count, rip) if its exit chains, and the linear page it ran on: see {@link #samePage}. */
@@ -56,7 +58,13 @@ final class BlockRunner {
 
     /** Sets the block entries before the JIT compiles a block (tests: compile soon, in short runs). */
     void setThreshold(int entries) {
+        setThresholds(entries, entries);
+    }
+
+    /** Sets the block entries before the JIT compiles a block, and those before it compiles one that got hot fast. */
+    void setThresholds(int entries, int earlyEntries) {
         threshold = Math.max(1, entries);
+        early = Math.clamp(earlyEntries, 1, threshold);
     }
 
     /** How many blocks the JIT compiled. */
@@ -170,8 +178,8 @@ final class BlockRunner {
                         b = runAcross(cb, gen, watchIntr, left);
                     }
                 } else {
-                    if (whole && ++b.entries == threshold) {
-                        b.compiled = jit.compile(b);
+                    if (whole) {
+                        heat(b);
                     }
                     interpret(b, (int) Math.min(n, left), gen, watchIntr);
                 }
@@ -202,6 +210,21 @@ final class BlockRunner {
             c.faulted(f);
         }
         prev = done;
+    }
+
+    /**
+     * Counts an entry of {@code b}, which runs whole and is not compiled, and compiles it when it is
+     * hot: at {@link #threshold} entries, or already at {@link #early} entries if it got there within
+     * {@link Jit#EARLY_WINDOW} instructions of its first one (a loop that will run long).
+     */
+    private void heat(Block b) {
+        int n = ++b.entries;
+        if (n == 1) {
+            b.firstEntry = cpu.icount;
+        }
+        if (n == threshold || n == early && cpu.icount - b.firstEntry < Jit.EARLY_WINDOW) {
+            b.compiled = jit.compile(b);
+        }
     }
 
     /**

@@ -52,6 +52,15 @@ final class Jit {
      */
     static final int THRESHOLD = 100_000;
 
+    /**
+     * Block entries after which a block is compiled already if it got there within
+     * {@link #EARLY_WINDOW} instructions of its first entry: a loop that runs that often that fast
+     * (the kernel's decompressor, checksums, big copies) is going to run long, and would otherwise
+     * spend its first {@link #THRESHOLD} entries in the interpreter.
+     */
+    static final int EARLY = 10_000;
+    static final long EARLY_WINDOW = 20_000_000;
+
     static final ClassDesc CD_CPU = ClassDesc.of("dev.vmm.core.cpu.Cpu");
     static final ClassDesc CD_INSN = ClassDesc.of("dev.vmm.core.cpu.Insn");
     static final ClassDesc CD_HANDLER = ClassDesc.of("dev.vmm.core.cpu.Handler");
