@@ -63,6 +63,15 @@ abstract class JitCode {
     static final ClassDesc CD_MISS = ClassDesc.of("dev.vmm.core.cpu.JitMem$Miss");
     static final ClassDesc CD_FLAGS = ClassDesc.of("dev.vmm.core.cpu.Flags");
     static final ClassDesc CD_BRANCH = ClassDesc.of("dev.vmm.core.cpu.BranchOps");
+    // JitMem's accesses: through a segment, and (the ...f forms) through a flat one.
+    private static final MethodTypeDesc MTD_READ = MethodTypeDesc.of(CD_long, CD_LONGS, CD_LONGS, CD_RAM, CD_SEGMENT,
+            CD_long, CD_long);
+    private static final MethodTypeDesc MTD_READ_FLAT = MethodTypeDesc.of(CD_long, CD_LONGS, CD_LONGS, CD_RAM,
+            CD_long, CD_long);
+    private static final MethodTypeDesc MTD_WRITE = MethodTypeDesc.of(CD_void, CD_LONGS, CD_LONGS, CD_RAM, CD_SEGMENT,
+            CD_long, CD_long, CD_long);
+    private static final MethodTypeDesc MTD_WRITE_FLAT = MethodTypeDesc.of(CD_void, CD_LONGS, CD_LONGS, CD_RAM,
+            CD_long, CD_long, CD_long);
 
 
     /** The local of general register n (0..7) is REGS + 2n, for the registers of {@link #used}. */
@@ -489,15 +498,6 @@ abstract class JitCode {
         c.lload(UTAG);
         c.invokestatic(CD_MEM, "read" + w * 8 + (flat ? "f" : ""), flat ? MTD_READ_FLAT : MTD_READ);
     }
-
-    private static final MethodTypeDesc MTD_READ = MethodTypeDesc.of(CD_long, CD_LONGS, CD_LONGS, CD_RAM, CD_SEGMENT,
-            CD_long, CD_long);
-    private static final MethodTypeDesc MTD_READ_FLAT = MethodTypeDesc.of(CD_long, CD_LONGS, CD_LONGS, CD_RAM,
-            CD_long, CD_long);
-    private static final MethodTypeDesc MTD_WRITE = MethodTypeDesc.of(CD_void, CD_LONGS, CD_LONGS, CD_RAM, CD_SEGMENT,
-            CD_long, CD_long, CD_long);
-    private static final MethodTypeDesc MTD_WRITE_FLAT = MethodTypeDesc.of(CD_void, CD_LONGS, CD_LONGS, CD_RAM,
-            CD_long, CD_long, CD_long);
 
     /** True if accesses through segment register {@code n} are compiled for a flat segment (noted in {@link #flatUsed}). */
     private boolean flat(int n) {
