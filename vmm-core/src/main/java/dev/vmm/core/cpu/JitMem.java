@@ -31,14 +31,24 @@ final class JitMem {
     }
 
     /**
-     * The physical address of a {@code size}-byte access at {@code s:off} if the fast path may do it
-     * through the JIT TLB {@code tag}/{@code pa} ({@link Mmu#jitRTag} and {@link Mmu#jitRPa} for
-     * reads, the write ones for writes) with the privilege tag {@code user} (0 or {@link Mmu#USER_TAG}),
-     * else -1. {@code ok} is the segment's readable or writable bit.
+     * The linear address of a {@code size}-byte access at {@code s:off} if the segment allows it
+     * ({@code ok}: its readable or writable bit, the offset within its limits), else throws {@link #MISS}.
      */
-    private static long pa(long[] tag, long[] pa, Segment s, boolean ok, long off, int size, long user) {
-        long lin = (s.base + off) & 0xFFFF_FFFFL;
-        if (!ok || off < s.lo || off + size - 1 > s.hi || (lin & 0xFFF) > 0x1000 - size) {
+    private static long linear(Segment s, boolean ok, long off, int size) {
+        if (!ok || off < s.lo || off + size - 1 > s.hi) {
+            throw MISS;
+        }
+        return (s.base + off) & 0xFFFF_FFFFL;
+    }
+
+    /**
+     * The physical address of a {@code size}-byte access at linear address {@code lin} if the fast
+     * path may do it through the JIT TLB {@code tag}/{@code pa} ({@link Mmu#jitRTag} and
+     * {@link Mmu#jitRPa} for reads, the write ones for writes) with the privilege tag {@code user} (0
+     * or {@link Mmu#USER_TAG}): within one page that the TLB maps. Else -1.
+     */
+    private static long pa(long[] tag, long[] pa, long lin, int size, long user) {
+        if ((lin & 0xFFF) > 0x1000 - size) {
             return -1;
         }
         int k = (int) (lin >>> 12) & (tag.length - 1);
@@ -46,21 +56,6 @@ final class JitMem {
             return -1;
         }
         return pa[k] | (lin & 0xFFF);
-    }
-
-    /**
-     * {@link #pa} for a {@link Segment#flat} segment, whose checks always pass and whose base is 0:
-     * {@code off} (at most 32 bits, as every offset the compiled code computes) is the linear address.
-     */
-    private static long flatPa(long[] tag, long[] pa, long off, int size, long user) {
-        if ((off & 0xFFF) > 0x1000 - size) {
-            return -1;
-        }
-        int k = (int) (off >>> 12) & (tag.length - 1);
-        if (tag[k] != ((off >>> 12) | user)) {
-            return -1;
-        }
-        return pa[k] | (off & 0xFFF);
     }
 
     /**
@@ -109,27 +104,15 @@ final class JitMem {
     }
 
     static long read8(long[] tag, long[] tpa, MemorySegment ram, Segment s, long off, long user) {
-        long pa = pa(tag, tpa, s, s.readable, off, 1, user);
-        if (pa >= 0) {
-            return ram.get(ValueLayout.JAVA_BYTE, pa) & 0xFF;
-        }
-        throw MISS;
+        return read8f(tag, tpa, ram, linear(s, s.readable, off, 1), user);
     }
 
     static long read16(long[] tag, long[] tpa, MemorySegment ram, Segment s, long off, long user) {
-        long pa = pa(tag, tpa, s, s.readable, off, 2, user);
-        if (pa >= 0) {
-            return ram.get(U16, pa) & 0xFFFF;
-        }
-        throw MISS;
+        return read16f(tag, tpa, ram, linear(s, s.readable, off, 2), user);
     }
 
     static long read32(long[] tag, long[] tpa, MemorySegment ram, Segment s, long off, long user) {
-        long pa = pa(tag, tpa, s, s.readable, off, 4, user);
-        if (pa >= 0) {
-            return ram.get(U32, pa) & 0xFFFF_FFFFL;
-        }
-        throw MISS;
+        return read32f(tag, tpa, ram, linear(s, s.readable, off, 4), user);
     }
 
     /** A 32-bit stack write at {@code ss:off} ({@link #write32}), if SS is a 32-bit stack segment (else the full path). */
@@ -149,60 +132,47 @@ final class JitMem {
     }
 
     static void write8(long[] tag, long[] tpa, MemorySegment ram, Segment s, long off, long v, long user) {
-        long pa = pa(tag, tpa, s, s.writable, off, 1, user);
-        if (pa >= 0) {
-            ram.set(ValueLayout.JAVA_BYTE, pa, (byte) v);
-            return;
-        }
-        throw MISS;
+        write8f(tag, tpa, ram, linear(s, s.writable, off, 1), v, user);
     }
 
     static void write16(long[] tag, long[] tpa, MemorySegment ram, Segment s, long off, long v, long user) {
-        long pa = pa(tag, tpa, s, s.writable, off, 2, user);
-        if (pa >= 0) {
-            ram.set(U16, pa, (short) v);
-            return;
-        }
-        throw MISS;
+        write16f(tag, tpa, ram, linear(s, s.writable, off, 2), v, user);
     }
 
     static void write32(long[] tag, long[] tpa, MemorySegment ram, Segment s, long off, long v, long user) {
-        long pa = pa(tag, tpa, s, s.writable, off, 4, user);
-        if (pa >= 0) {
-            ram.set(U32, pa, (int) v);
-            return;
-        }
-        throw MISS;
+        write32f(tag, tpa, ram, linear(s, s.writable, off, 4), v, user);
     }
 
-    // The same accesses through a segment that is flat (checked at the region's entry, requireFlat).
+    // The accesses at a linear address: through a flat segment (checked at the region's entry,
+    // requireFlat), where the offset (at most 32 bits, as every offset compiled code computes) is
+    // the linear address, and for the accesses above after their segment checks.
 
-    static long read8f(long[] tag, long[] tpa, MemorySegment ram, long off, long user) {
-        long pa = flatPa(tag, tpa, off, 1, user);
+    static long read8f(long[] tag, long[] tpa, MemorySegment ram, long lin, long user) {
+        long pa = pa(tag, tpa, lin, 1, user);
         if (pa >= 0) {
             return ram.get(ValueLayout.JAVA_BYTE, pa) & 0xFF;
         }
         throw MISS;
     }
 
-    static long read16f(long[] tag, long[] tpa, MemorySegment ram, long off, long user) {
-        long pa = flatPa(tag, tpa, off, 2, user);
+    static long read16f(long[] tag, long[] tpa, MemorySegment ram, long lin, long user) {
+        long pa = pa(tag, tpa, lin, 2, user);
         if (pa >= 0) {
             return ram.get(U16, pa) & 0xFFFF;
         }
         throw MISS;
     }
 
-    static long read32f(long[] tag, long[] tpa, MemorySegment ram, long off, long user) {
-        long pa = flatPa(tag, tpa, off, 4, user);
+    static long read32f(long[] tag, long[] tpa, MemorySegment ram, long lin, long user) {
+        long pa = pa(tag, tpa, lin, 4, user);
         if (pa >= 0) {
             return ram.get(U32, pa) & 0xFFFF_FFFFL;
         }
         throw MISS;
     }
 
-    static void write8f(long[] tag, long[] tpa, MemorySegment ram, long off, long v, long user) {
-        long pa = flatPa(tag, tpa, off, 1, user);
+    static void write8f(long[] tag, long[] tpa, MemorySegment ram, long lin, long v, long user) {
+        long pa = pa(tag, tpa, lin, 1, user);
         if (pa >= 0) {
             ram.set(ValueLayout.JAVA_BYTE, pa, (byte) v);
             return;
@@ -210,8 +180,8 @@ final class JitMem {
         throw MISS;
     }
 
-    static void write16f(long[] tag, long[] tpa, MemorySegment ram, long off, long v, long user) {
-        long pa = flatPa(tag, tpa, off, 2, user);
+    static void write16f(long[] tag, long[] tpa, MemorySegment ram, long lin, long v, long user) {
+        long pa = pa(tag, tpa, lin, 2, user);
         if (pa >= 0) {
             ram.set(U16, pa, (short) v);
             return;
@@ -219,8 +189,8 @@ final class JitMem {
         throw MISS;
     }
 
-    static void write32f(long[] tag, long[] tpa, MemorySegment ram, long off, long v, long user) {
-        long pa = flatPa(tag, tpa, off, 4, user);
+    static void write32f(long[] tag, long[] tpa, MemorySegment ram, long lin, long v, long user) {
+        long pa = pa(tag, tpa, lin, 4, user);
         if (pa >= 0) {
             ram.set(U32, pa, (int) v);
             return;
