@@ -392,8 +392,6 @@ final class Jit {
                 c.invokestatic(CD_MEM, "requireFlat", MTD_REQUIRE_FLAT);
             }
         }
-        c.iconst_m1();
-        c.istore(JitEmit.IDX);
         c.goto_(starts[0]);
         c.labelBinding(bodyEnd);
         // An access that needs the full path: the instruction runs in the interpreter, then we leave.
