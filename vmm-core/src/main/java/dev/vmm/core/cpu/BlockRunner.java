@@ -214,15 +214,18 @@ final class BlockRunner {
 
     /**
      * Counts an entry of {@code b}, which runs whole and is not compiled, and compiles it when it is
-     * hot: at {@link #threshold} entries, or already at {@link #early} entries if it got there within
-     * {@link Jit#EARLY_WINDOW} instructions of its first one (a loop that will run long).
+     * hot: at {@link #threshold} entries, already at {@link #early} entries if it got there within
+     * {@link Jit#EARLY_WINDOW} instructions of its first one (a loop that will run long), or at the
+     * entry that makes it run {@link Jit#HOT_INSTRUCTIONS} instructions (a long block).
      */
     private void heat(Block b) {
         int n = ++b.entries;
         if (n == 1) {
             b.firstEntry = cpu.icount;
         }
-        if (n == threshold || n == early && cpu.icount - b.firstEntry < Jit.EARLY_WINDOW) {
+        long length = b.insns.length;
+        if (n == threshold || n == early && cpu.icount - b.firstEntry < Jit.EARLY_WINDOW
+                || n * length >= Jit.HOT_INSTRUCTIONS && (n - 1) * length < Jit.HOT_INSTRUCTIONS) {
             b.compiled = jit.compile(b);
         }
     }

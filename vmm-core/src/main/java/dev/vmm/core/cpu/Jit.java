@@ -61,6 +61,15 @@ final class Jit {
     static final int EARLY = 10_000;
     static final long EARLY_WINDOW = 20_000_000;
 
+    /**
+     * Instructions a block runs in the interpreter (its entries times its length) after which it is
+     * compiled, however few its entries: what a compile costs grows with the block's length, and so
+     * does what it saves per entry. Long straight-line code, such as the unrolled rounds of the
+     * kernel's SHA-256 that hash each module it loads, runs its blocks of 64 instructions tens of
+     * thousands of times spread over a boot, below {@link #THRESHOLD} and never {@link #EARLY}.
+     */
+    static final long HOT_INSTRUCTIONS = 500_000;
+
     static final ClassDesc CD_CPU = ClassDesc.of("dev.vmm.core.cpu.Cpu");
     static final ClassDesc CD_INSN = ClassDesc.of("dev.vmm.core.cpu.Insn");
     static final ClassDesc CD_HANDLER = ClassDesc.of("dev.vmm.core.cpu.Handler");

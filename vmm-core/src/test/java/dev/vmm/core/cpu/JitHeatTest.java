@@ -8,9 +8,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * When the JIT compiles a block with the default thresholds ({@link Jit#THRESHOLD},
- * {@link Jit#EARLY}): a block entered {@link Jit#EARLY} times within {@link Jit#EARLY_WINDOW}
- * instructions of its first entry is compiled then, one entered as often more slowly waits for
- * {@link Jit#THRESHOLD}.
+ * {@link Jit#EARLY}, {@link Jit#HOT_INSTRUCTIONS}): a block entered {@link Jit#EARLY} times within
+ * {@link Jit#EARLY_WINDOW} instructions of its first entry is compiled then, one entered as often
+ * more slowly waits for {@link Jit#THRESHOLD}, unless it is long and has run
+ * {@link Jit#HOT_INSTRUCTIONS} of its instructions by then.
  */
 class JitHeatTest {
     private static final long CODE = 0x10000;
@@ -48,6 +49,34 @@ class JitHeatTest {
             assertEquals(Jit.EARLY + 10, outer.entries, "entries of the outer block");
             assertNull(outer.compiled, "compiled at " + outer.entries + " entries over more than the window");
             assertNotNull(block(f, CODE + 6).compiled, "the inner loop was not compiled early");
+        }
+    }
+
+    @Test
+    void aLongBlockIsCompiledAfterItsHotInstructions() {
+        // As above, with 60 more instructions (inc edi) at the start of the outer block: 63
+        // instructions, entered slowly, are compiled at the entry that runs the 500,000th of them.
+        int[] code = new int[60 + 12];
+        java.util.Arrays.fill(code, 0, 60, 0x47);              // 0-59: inc edi
+        int[] rest = {0xB9, 0xC4, 0x09, 0, 0,               // 60: mov ecx, 2500
+            0x49,                                           // 65: dec ecx
+            0x75, 0xFD,                                     // 66: jnz 65
+            0x9C,                                           // 68: pushf
+            0x9D,                                           // 69: popf
+            0xEB, 0xB8};                                    // 70: jmp 0
+        System.arraycopy(rest, 0, code, 60, rest.length);
+        try (CpuFixture f = fixture(code)) {
+            long length = 63;
+            long entries = (Jit.HOT_INSTRUCTIONS + length - 1) / length;
+            long perIteration = length + 2 * 2499 + 2 + 1;
+            f.run(perIteration * (entries - 1));
+            Block outer = block(f, CODE);
+            assertEquals(length, outer.insns.length, "the outer block's instructions");
+            assertEquals(entries - 1, outer.entries, "entries of the outer block");
+            assertNull(outer.compiled, "compiled after " + outer.entries * length + " instructions");
+            f.run(perIteration);
+            assertEquals(entries, f.cpu.r[Cpu.EDI] / 60, "outer iterations");
+            assertNotNull(outer.compiled, "not compiled after " + entries * length + " instructions");
         }
     }
 
