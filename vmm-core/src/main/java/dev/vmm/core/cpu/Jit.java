@@ -64,9 +64,9 @@ final class Jit {
     /**
      * Instructions a block runs in the interpreter (its entries times its length) after which it is
      * compiled, however few its entries: what a compile costs grows with the block's length, and so
-     * does what it saves per entry. Long straight-line code, such as the unrolled rounds of the
-     * kernel's SHA-256 that hash each module it loads, runs its blocks of 64 instructions tens of
-     * thousands of times spread over a boot, below {@link #THRESHOLD} and never {@link #EARLY}.
+     * does what it saves per entry. Long straight-line code entered in bursts spread over a boot
+     * (the unrolled rounds of the kernel's SHA-256, which hashes each module it loads, are blocks of
+     * 64 instructions) may stay below {@link #THRESHOLD} and never get {@link #EARLY} hot.
      */
     static final long HOT_INSTRUCTIONS = 500_000;
 
