@@ -43,8 +43,13 @@ final class Block {
     int entries;
     /** The instruction count at the block's first entry (how fast it got hot, see {@link BlockRunner}). */
     long firstEntry;
-    /** The compiled block, once {@link Jit} made it. */
+    /**
+     * The compiled region that runs this block, once {@link Jit} made it: this block's own, or one
+     * whose head it follows on the same page ({@link Jit#compile}).
+     */
     CompiledBlock compiled;
+    /** Which member of {@link #compiled} this block is (0: its head). */
+    int member;
     /** Physical address of the first byte. */
     final long pa;
     /** The code cache's array of the blocks of this page when this block was registered in it. */

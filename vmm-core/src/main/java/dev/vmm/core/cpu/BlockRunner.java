@@ -175,7 +175,7 @@ final class BlockRunner {
                     if (cb.pages == null) {
                         b = cb.members[cb.run(c, gen, watchIntr, left)];
                     } else {
-                        b = runAcross(cb, gen, watchIntr, left);
+                        b = runAcross(b, cb, gen, watchIntr, left);
                     }
                 } else {
                     if (whole) {
@@ -231,15 +231,16 @@ final class BlockRunner {
     }
 
     /**
-     * Runs a compiled region with members on other pages than its head's, and returns the member
-     * that ran last, with {@link #chainPage} set to the linear page that member ran on.
+     * Runs a compiled region with members on other pages than its head's from its member {@code b},
+     * and returns the member that ran last, with {@link #chainPage} set to the linear page that
+     * member ran on.
      */
-    private Block runAcross(CompiledBlock cb, int gen, boolean watchIntr, long left) {
+    private Block runAcross(Block b, CompiledBlock cb, int gen, boolean watchIntr, long left) {
         Cpu c = cpu;
         code.ran(cb.pages);
-        long entry = c.rip;
+        long head = c.rip - cb.deltas[b.member];
         int m = cb.run(c, gen, watchIntr, left);
-        chainPage = ((c.seg[Cpu.CS].base + entry + cb.deltas[m]) & 0xFFFF_FFFFL) >>> 12;
+        chainPage = ((c.seg[Cpu.CS].base + head + cb.deltas[m]) & 0xFFFF_FFFFL) >>> 12;
         return cb.members[m];
     }
 

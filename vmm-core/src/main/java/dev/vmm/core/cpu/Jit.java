@@ -20,6 +20,7 @@ import java.lang.constant.MethodTypeDesc;
 import java.lang.invoke.MethodHandles;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -158,7 +159,8 @@ final class Jit {
                     members[m] = region.get(m).block();
                     deltas[m] = region.get(m).delta();
                 }
-                byte[] bytes = build(members, deltas, count, data);
+                boolean[] entered = entries(members);
+                byte[] bytes = build(members, deltas, count, entered, data);
                 if (bytes == null || codeLength(bytes) > (region.size() > 1 ? MAX_REGION_CODE : MAX_CODE)) {
                     if (region.size() > 1) {
                         region = region.subList(0, region.size() / 2);
@@ -175,6 +177,12 @@ final class Jit {
                 cb.members = members;
                 cb.deltas = deltas;
                 cb.pages = otherPages(members);
+                for (int m = 1; m < members.length; m++) {
+                    if (entered[m]) {
+                        members[m].compiled = cb;
+                        members[m].member = m;
+                    }
+                }
                 compiled++;
                 chained += members.length - 1;
                 return cb;
@@ -273,6 +281,19 @@ final class Jit {
         r.add(new Member(t, delta));
     }
 
+    /**
+     * The members the dispatcher may enter the region at (besides the head): those on the head's
+     * page that no region runs yet. A block hot enough to be compiled is often already a member of
+     * another's region; entering that region at it spares HotSpot a region of its own.
+     */
+    private static boolean[] entries(Block[] members) {
+        boolean[] entered = new boolean[members.length];
+        for (int m = 1; m < members.length; m++) {
+            entered[m] = members[m].pa >>> 12 == members[0].pa >>> 12 && members[m].compiled == null;
+        }
+        return entered;
+    }
+
     /** The physical page numbers of the members not on the head's page, or null. */
     private static int[] otherPages(Block[] members) {
         long headPage = members[0].pa >>> 12;
@@ -282,19 +303,19 @@ final class Jit {
     }
 
     /** The class file of a region, or null if its method would exceed the class file's 64 KiB of code. */
-    private byte[] build(Block[] members, int[] deltas, int count, List<Object> data) {
+    private byte[] build(Block[] members, int[] deltas, int count, boolean[] entered, List<Object> data) {
         try {
-            return classFile(members, deltas, count, data);
+            return classFile(members, deltas, count, entered, data);
         } catch (IllegalArgumentException tooLong) {
             return null;
         }
     }
 
-    private byte[] classFile(Block[] members, int[] deltas, int count, List<Object> data) {
+    private byte[] classFile(Block[] members, int[] deltas, int count, boolean[] entered, List<Object> data) {
         return ClassFile.of(ClassFile.ClassHierarchyResolverOption.of(
                 ClassHierarchyResolver.ofClassLoading(lookup))).build(CD_SELF, cb -> {
             finalSubclass(cb, CD_COMPILED);
-            cb.withMethodBody("run", MTD_RUN, ClassFile.ACC_PUBLIC, c -> body(c, members, deltas, count, data));
+            cb.withMethodBody("run", MTD_RUN, ClassFile.ACC_PUBLIC, c -> body(c, members, deltas, count, entered, data));
         });
     }
 
@@ -326,7 +347,8 @@ final class Jit {
      * first byte, whose rip the method finds at entry (local ENTRY): member {@code m} starts at
      * {@code deltas[m]}.
      */
-    private void body(CodeBuilder c, Block[] members, int[] deltas, int headCount, List<Object> data) {
+    private void body(CodeBuilder c, Block[] members, int[] deltas, int headCount, boolean[] entered,
+            List<Object> data) {
         Block head = members[0];
         Label exit = c.newLabel();
         Label top = c.newLabel();
@@ -381,7 +403,7 @@ final class Jit {
             member(c, e, b, count, deltas[m], m, first, mask, info, data, exit);
             first += count;
             if (count == b.insns.length && b.chains) {
-                transfer(c, e, members, deltas, remote, starts, b.insns.length, data, exit);
+                transfer(c, e, members, deltas, remote, starts, m, data, exit);
             } else {
                 c.goto_(exit);
             }
@@ -390,18 +412,29 @@ final class Jit {
         e.storeRegs();
         c.iload(CUR);
         c.ireturn();
-        // At entry: the segments the accesses were compiled flat for must still be flat, else the
-        // head's first instruction runs in the interpreter (a miss at instruction 0) and we leave.
+        // At entry: the member entered (the head, or one of those entered at, which the page
+        // offset of rip tells), then the segments the accesses were compiled flat for must still be
+        // flat, else its first instruction runs in the interpreter (a miss there) and we leave.
         c.labelBinding(guard);
         c.iconst_0();
         c.istore(JitEmit.IDX);
+        boolean multi = enterAt(c, e, members, deltas, headCount, entered, mask);
         for (int n = 0; n < e.flatUsed.length; n++) {
             if (e.flatUsed[n]) {
                 c.loadConstant(e.memory.segments()[n]);
                 c.invokestatic(CD_MEM, "requireFlat", MTD_REQUIRE_FLAT);
             }
         }
-        c.goto_(starts[0]);
+        if (multi) {
+            c.iload(CUR);
+            List<java.lang.classfile.instruction.SwitchCase> cases = new ArrayList<>();
+            for (int m = 0; m < members.length; m++) {
+                cases.add(java.lang.classfile.instruction.SwitchCase.of(m, starts[m]));
+            }
+            c.tableswitch(0, members.length - 1, starts[0], cases);
+        } else {
+            c.goto_(starts[0]);
+        }
         c.labelBinding(bodyEnd);
         // An access that needs the full path: the instruction runs in the interpreter, then we leave.
         c.labelBinding(onMiss);
@@ -417,6 +450,58 @@ final class Jit {
         c.invokestatic(CD_OPS, "miss", JitOps.MTD_MISS);
         c.ireturn();
         c.exceptionCatch(top, bodyEnd, onMiss, JitCode.CD_MISS);
+    }
+
+    /**
+     * At a region's entry, if the dispatcher may enter it at members other than the head
+     * ({@code entered}): finds the member from rip's offset in its page (members on the head's page
+     * are at distinct offsets, the head's included), and sets CUR to it, IDX to its first
+     * instruction and ENTRY to the head's rip as seen from it. Returns false (and emits nothing) if
+     * only the head is entered.
+     */
+    private static boolean enterAt(CodeBuilder c, JitEmit e, Block[] members, int[] deltas, int headCount,
+            boolean[] entered, long mask) {
+        List<java.lang.classfile.instruction.SwitchCase> cases = new ArrayList<>();
+        List<Runnable> bodies = new ArrayList<>();
+        Label chosen = c.newLabel();
+        int first = headCount;
+        for (int m = 1; m < members.length; m++) {
+            if (entered[m]) {
+                int member = m;
+                int index = first;
+                Label l = c.newLabel();
+                cases.add(java.lang.classfile.instruction.SwitchCase.of((int) (members[m].pa & 0xFFF), l));
+                bodies.add(() -> {
+                    c.labelBinding(l);
+                    c.loadConstant(member);
+                    c.istore(CUR);
+                    c.loadConstant(index);
+                    c.istore(JitEmit.IDX);
+                    c.lload(ENTRY);
+                    c.loadConstant((long) deltas[member]);
+                    c.lsub();
+                    c.loadConstant(mask);
+                    c.land();
+                    c.lstore(ENTRY);
+                    c.goto_(chosen);
+                });
+            }
+            first += members[m].insns.length;
+        }
+        if (cases.isEmpty()) {
+            return false;
+        }
+        c.loadConstant(e.memory.segments()[Cpu.CS]);
+        c.getfield(JitEmit.CD_SEGMENT, "base", CD_long);
+        c.lload(ENTRY);
+        c.ladd();
+        c.l2i();
+        c.loadConstant(0xFFF);
+        c.iand();
+        c.lookupswitch(chosen, cases);
+        bodies.forEach(Runnable::run);
+        c.labelBinding(chosen);
+        return true;
     }
 
     /**
@@ -516,18 +601,32 @@ final class Jit {
     }
 
     /**
-     * After a member of {@code length} instructions that may chain: goes on with the member at rip
-     * if there is one and it fits in what is left of the budget, and nothing else has to be looked
-     * at first (no stop request, no code write, no interrupt hint); otherwise leaves. A member on
-     * another page than the head's ({@code remote[m]} not null) must also be the code at rip now
-     * ({@link JitMem#codeAt}). A block that jumps back to its own start thus loops in place.
+     * After member {@code from}, which may chain: goes on with the member at rip if it is one of
+     * {@code from}'s {@link #successors} and fits in what is left of the budget, and nothing else
+     * has to be looked at first (no stop request, no code write, no interrupt hint); otherwise
+     * leaves. A member on another page than the head's ({@code remote[m]} not null) must also be
+     * the code at rip now ({@link JitMem#codeAt}). A block that jumps back to its own start thus
+     * loops in place.
      *
-     * <p>Each member has a switch of its own, so a region's code grows with the square of its
-     * members, which keeps regions small under {@link #MAX_REGION_CODE}: one shared switch made
-     * regions of 4-6 members where these have 2-4, and the boot was slower.
+     * <p>Each member has a switch of its own over its successors only. A switch over all members
+     * made a region's code grow with the square of its members, and left room for 2-4 members under
+     * {@link #MAX_REGION_CODE}; a boot to 6.7 G instructions then took 10 % longer, with 40 % more
+     * compile time.
      */
     private void transfer(CodeBuilder c, JitEmit e, Block[] members, int[] deltas, ConstantDesc[] remote,
-            Label[] starts, int length, List<Object> data, Label exit) {
+            Label[] starts, int from, List<Object> data, Label exit) {
+        java.util.TreeMap<Integer, Integer> byDelta = new java.util.TreeMap<>();
+        Set<Block> next = successors(members[from]);
+        for (int m = 0; m < members.length; m++) {
+            if (next.contains(members[m])) {
+                byDelta.put(deltas[m], m);
+            }
+        }
+        if (byDelta.isEmpty()) {
+            c.goto_(exit);
+            return;
+        }
+        int length = members[from].insns.length;
         c.lload(BUDGET);
         c.loadConstant((long) length);
         c.lsub();
@@ -544,10 +643,6 @@ final class Jit {
         c.lload(ENTRY);
         c.lsub();
         c.lstore(NEXT);
-        java.util.TreeMap<Integer, Integer> byDelta = new java.util.TreeMap<>();
-        for (int m = 0; m < members.length; m++) {
-            byDelta.put(deltas[m], m);
-        }
         List<java.lang.classfile.instruction.SwitchCase> cases = new ArrayList<>();
         List<Runnable> bodies = new ArrayList<>();
         for (var en : byDelta.entrySet()) {
@@ -589,6 +684,33 @@ final class Jit {
         c.l2i();
         c.lookupswitch(exit, cases);
         bodies.forEach(Runnable::run);
+    }
+
+    /**
+     * The blocks that may follow {@code b} as {@link #region} finds them: its direct branch's
+     * target and its next instruction's block on its page, and those the dispatcher remembered
+     * after it. A member's exit goes on only to these members (any other rip leaves the region),
+     * which keeps a region's code linear in its members.
+     */
+    static Set<Block> successors(Block b) {
+        Set<Block> s = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        Block[] home = b.home;
+        if (home != null) {
+            int end = (int) (b.pa & 0xFFF) + b.bytes;
+            Insn last = b.insns[b.insns.length - 1];
+            long[] targets = {last.k1 == Operand.J ? end + last.imm : -1, end};
+            for (long t : targets) {
+                if (t >= 0 && t < home.length && home[(int) t] != null) {
+                    s.add(home[(int) t]);
+                }
+            }
+        }
+        for (Block.Link l : new Block.Link[] {b.link0, b.link1}) {
+            if (l != null) {
+                s.add(l.target());
+            }
+        }
+        return s;
     }
 
     /** {@code c.<field> = (ENTRY + offset) & mask}. */

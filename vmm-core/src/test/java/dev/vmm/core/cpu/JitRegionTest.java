@@ -1,6 +1,9 @@
 package dev.vmm.core.cpu;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 
 import java.util.List;
 import java.util.TreeSet;
@@ -9,6 +12,9 @@ import org.junit.jupiter.api.Test;
 /** Which blocks {@link Jit#region} compiles together with a hot block. */
 class JitRegionTest {
     private static final long CODE = 0x10000;
+    /** The branchy loop of InterpreterBench (see the first test). */
+    private static final int[] BRANCHY = {0x40, 0xA8, 0x01, 0x74, 0x03, 0x83, 0xC3, 0x03, 0xA8, 0x02, 0x75, 0x03,
+        0x83, 0xE9, 0x01, 0x39, 0xD0, 0x72, 0xED, 0x31, 0xC0, 0xEB, 0xE9};
 
     /**
      * The branchy loop of InterpreterBench: six blocks on one page, at offsets 0 (inc eax; test al,1;
@@ -78,5 +84,92 @@ class JitRegionTest {
             }
             assertEquals(java.util.Map.of(0L, 0, 5L, 5, 0x1000L, 0x1000), deltas);
         }
+    }
+
+    /** A member goes on only to the blocks that may follow it: its branch's target and its next instruction's block. */
+    @Test
+    void aMembersSuccessorsAreItsBranchTargetAndNextBlock() {
+        try (CpuFixture f = new CpuFixture(1 << 20)) {
+            f.load(CODE, BRANCHY).flat32(CODE);
+            f.cpu.setExecMode(Cpu.EXEC_BLOCKS);
+            f.cpu.r[Cpu.EDX] = 100;
+            f.run(5_000);
+            TreeSet<Long> next = new TreeSet<>();
+            for (Block b : Jit.successors(block(f, CODE))) {
+                next.add(b.pa - CODE);
+            }
+            assertEquals(new TreeSet<>(List.of(5L, 8L)), next, "jz 8 and the block after it");
+        }
+    }
+
+    /**
+     * A block compiled as a member of another's region, on its page, is entered there by the
+     * dispatcher: it gets no region of its own, and runs as it does in the interpreter.
+     */
+    @Test
+    void theDispatcherEntersARegionAtAMemberOnTheHeadsPage() {
+        try (CpuFixture jit = branchy(Cpu.EXEC_JIT); CpuFixture blocks = branchy(Cpu.EXEC_BLOCKS)) {
+            Block head = block(jit, CODE);
+            assertNotNull(head.compiled, "the loop's head was not compiled");
+            assertEquals(1, jit.cpu.blocks.compiledBlocks(), "regions compiled");
+            Block member = block(jit, CODE + 12);
+            assertSame(head.compiled, member.compiled, "the block at 12 runs in the head's region");
+            assertSame(member, head.compiled.members[member.member]);
+            int entries = member.entries;
+            for (CpuFixture f : List.of(jit, blocks)) {
+                f.cpu.rip = CODE + 12;
+                f.cpu.r[Cpu.ECX] = 77;
+                f.run(5_000);
+            }
+            assertArrayEquals(blocks.cpu.r, jit.cpu.r, "registers after entering at the member");
+            assertEquals(blocks.cpu.rip, jit.cpu.rip);
+            assertEquals(blocks.cpu.flags.get(), jit.cpu.flags.get(), "flags");
+            assertEquals(entries, member.entries, "the member was interpreted");
+            assertEquals(1, jit.cpu.blocks.compiledBlocks(), "regions compiled");
+        }
+    }
+
+    /**
+     * The same for a region with a member on another page (a function it calls): entered at the
+     * code after the call, it follows the return to its head's page as the interpreter does.
+     */
+    @Test
+    void aRegionWithAMemberOnAnotherPageIsEnteredAtAMember() {
+        int[] loop = {0xE8, 0xFB, 0x0F, 0, 0, 0x46, 0xEB, 0xF8};      // 0: call +0x1000; 5: inc esi; 6: jmp 0
+        try (CpuFixture jit = calls(loop, Cpu.EXEC_JIT); CpuFixture blocks = calls(loop, Cpu.EXEC_BLOCKS)) {
+            Block head = block(jit, CODE);
+            Block member = block(jit, CODE + 5);
+            assertNotNull(head.compiled.pages, "the region has a member on another page");
+            assertSame(head.compiled, member.compiled, "the block at 5 runs in the head's region");
+            int entries = member.entries;
+            for (CpuFixture f : List.of(jit, blocks)) {
+                f.cpu.rip = CODE + 5;
+                f.run(1_001);
+            }
+            assertArrayEquals(blocks.cpu.r, jit.cpu.r, "registers after entering at the member");
+            assertEquals(blocks.cpu.rip, jit.cpu.rip);
+            assertEquals(entries, member.entries, "the member was interpreted");
+        }
+    }
+
+    private static CpuFixture calls(int[] loop, int mode) {
+        CpuFixture f = new CpuFixture(1 << 20);
+        f.load(CODE, loop).load(CODE + 0x1000, 0x40, 0xC3).flat32(CODE);     // inc eax; ret
+        f.cpu.setExecMode(mode);
+        f.run(1_000);
+        return f;
+    }
+
+    private static CpuFixture branchy(int mode) {
+        CpuFixture f = new CpuFixture(1 << 20);
+        f.load(CODE, BRANCHY).flat32(CODE);
+        f.cpu.setExecMode(mode);
+        f.cpu.r[Cpu.EDX] = 1_000_000;
+        f.run(5_000);
+        return f;
+    }
+
+    private static Block block(CpuFixture f, long pa) {
+        return f.cpu.code.cachedBlocks().stream().filter(b -> b.pa == pa).findFirst().orElseThrow();
     }
 }
