@@ -20,7 +20,7 @@ package dev.vmm.core.cpu;
 abstract class CompiledBlock {
     /** The region's blocks, its head first. */
     Block[] members;
-    /** Where the members run: rip minus the head's rip, modulo 2^32 ({@link Jit.Member#delta}). */
+    /** Where the members run: rip minus the head's rip, modulo 2^32 ({@link JitRegion.Member#delta}). */
     int[] deltas;
     /** The physical page numbers of the members not on the head's page, or null if there are none. */
     int[] pages;

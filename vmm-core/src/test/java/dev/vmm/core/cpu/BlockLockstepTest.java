@@ -217,7 +217,7 @@ class BlockLockstepTest {
 
     /**
      * A region takes a function on another page, and the code after its return, into itself
-     * ({@link Jit.Member}): a loop calls a function on the next page, under paging. Every 256
+     * ({@link JitRegion.Member}): a loop calls a function on the next page, under paging. Every 256
      * iterations it maps the function's linear page to the other of two physical pages, each with a
      * function of its own, and invalidates the TLB entry; every 1,024 it also rewrites the immediate
      * of the function mapped (a code write: that function's blocks are dropped). The compiled region

@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
-/** Which blocks {@link Jit#region} compiles together with a hot block. */
+/** Which blocks {@link JitRegion#members} compiles together with a hot block. */
 class JitRegionTest {
     private static final long CODE = 0x10000;
     /** The branchy loop of InterpreterBench (see the first test). */
@@ -34,10 +34,10 @@ class JitRegionTest {
             f.cpu.r[Cpu.EDX] = 100;
             f.run(5_000);       // more than 100 iterations: the block at 19 ran too
             Block head = f.cpu.code.cachedBlocks().stream().filter(b -> b.pa == CODE + 12).findFirst().orElseThrow();
-            List<Jit.Member> region = Jit.region(head, head.pa, f.cpu);
+            List<JitRegion.Member> region = JitRegion.members(head, head.pa, f.cpu);
             assertEquals(head, region.get(0).block());
             TreeSet<Long> offsets = new TreeSet<>();
-            for (Jit.Member m : region) {
+            for (JitRegion.Member m : region) {
                 offsets.add(m.block().pa - CODE);
                 assertEquals(m.block().pa - head.pa, m.delta(), "a member's place on the head's page");
             }
@@ -58,7 +58,7 @@ class JitRegionTest {
             f.run(5_000);
             Block head = f.cpu.code.cachedBlocks().stream().filter(b -> b.pa == CODE).findFirst().orElseThrow();
             TreeSet<Long> offsets = new TreeSet<>();
-            for (Jit.Member m : Jit.region(head, head.pa, f.cpu)) {
+            for (JitRegion.Member m : JitRegion.members(head, head.pa, f.cpu)) {
                 offsets.add(m.block().pa - CODE);
             }
             assertEquals(new TreeSet<>(List.of(0L, 5L, 8L, 12L, 15L)), offsets);
@@ -79,7 +79,7 @@ class JitRegionTest {
             f.run(1_000);
             Block head = f.cpu.code.cachedBlocks().stream().filter(b -> b.pa == CODE).findFirst().orElseThrow();
             java.util.Map<Long, Integer> deltas = new java.util.TreeMap<>();
-            for (Jit.Member m : Jit.region(head, CODE, f.cpu)) {
+            for (JitRegion.Member m : JitRegion.members(head, CODE, f.cpu)) {
                 deltas.put(m.block().pa - CODE, m.delta());
             }
             assertEquals(java.util.Map.of(0L, 0, 5L, 5, 0x1000L, 0x1000), deltas);
@@ -95,7 +95,7 @@ class JitRegionTest {
             f.cpu.r[Cpu.EDX] = 100;
             f.run(5_000);
             TreeSet<Long> next = new TreeSet<>();
-            for (Block b : Jit.successors(block(f, CODE))) {
+            for (Block b : JitRegion.successors(block(f, CODE))) {
                 next.add(b.pa - CODE);
             }
             assertEquals(new TreeSet<>(List.of(5L, 8L)), next, "jz 8 and the block after it");
