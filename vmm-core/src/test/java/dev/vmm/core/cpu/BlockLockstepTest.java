@@ -285,6 +285,36 @@ class BlockLockstepTest {
     }
 
     /**
+     * The same check when the dispatcher enters the region at a member: the loop's head (0) jumps
+     * to the block at 5, which its region takes as a member; after each DS switch the code jumps
+     * to 5 directly, so the dispatcher enters the head's region there, with DS flat or not, and a
+     * DS that is not makes that member's first instruction take the miss path.
+     */
+    @Test
+    void aRegionEnteredAtAMemberChecksItsFlatSegmentsThere() {
+        byte[] loop = {
+            (byte) 0x8B, 0x03,                                  // 0: mov eax, [ebx]
+            0x46,                                               // 2: inc esi
+            (byte) 0xEB, 0x00,                                  // 3: jmp 5
+            0x01, 0x43, 0x04,                                   // 5: add [ebx+4], eax
+            0x50,                                               // 8: push eax
+            0x5A,                                               // 9: pop edx
+            0x31, 0x53, 0x08,                                   // 10: xor [ebx+8], edx
+            (byte) 0xF7, (byte) 0xC6, (byte) 0xFF, 0, 0, 0,     // 13: test esi, 0xff
+            0x75, (byte) 0xEB,                                  // 19: jnz 0
+            (byte) 0x8C, (byte) 0xD8,                           // 21: mov eax, ds
+            0x34, 0x58,                                         // 23: xor al, 0x10 ^ 0x48
+            (byte) 0x8E, (byte) 0xD8,                           // 25: mov ds, eax
+            (byte) 0xEB, (byte) 0xE8,                           // 27: jmp 5
+        };
+        Jitted j = lockstep(loop, Cpu.EXEC_JIT, new Random(37), 40_000, false, f -> {
+            f.setGdt(9, CpuFixture.descriptor(0x800, 0x2FFFF, 0x93, 0x4));
+            f.cpu.gdtLimit = 10 * 8 - 1;
+        });
+        assertTrue(j.chained() > 0, "no region took a member");
+    }
+
+    /**
      * A taken Jcc (a block's last instruction) whose target lies beyond the CS limit raises #GP with
      * the block's earlier register updates in place: a code segment ending at CODE+15, a loop whose
      * JZ jumps past it every 16th iteration, and a #GP handler (inside the segment) that skips the
