@@ -263,25 +263,36 @@ class BlockLockstepTest {
      */
     @Test
     void aRegionCompiledForFlatSegmentsChecksThemAtEntry() {
-        byte[] loop = {
-            (byte) 0x8B, 0x03,                                  // 0: mov eax, [ebx]
-            0x01, 0x43, 0x04,                                   // 2: add [ebx+4], eax
-            0x50,                                               // 5: push eax
-            0x5A,                                               // 6: pop edx
-            0x31, 0x53, 0x08,                                   // 7: xor [ebx+8], edx
-            0x46,                                               // 10: inc esi
-            (byte) 0xF7, (byte) 0xC6, (byte) 0xFF, 0, 0, 0,     // 11: test esi, 0xff
-            0x75, (byte) 0xED,                                  // 17: jnz 0
-            (byte) 0x8C, (byte) 0xD8,                           // 19: mov eax, ds
-            0x34, 0x58,                                         // 21: xor al, 0x10 ^ 0x48
-            (byte) 0x8E, (byte) 0xD8,                           // 23: mov ds, eax
-            (byte) 0xEB, (byte) 0xE5,                           // 25: jmp 0
-        };
-        Jitted j = lockstep(loop, Cpu.EXEC_JIT, new Random(31), 40_000, false, f -> {
-            f.setGdt(9, CpuFixture.descriptor(0x800, 0x2FFFF, 0x93, 0x4));
-            f.cpu.gdtLimit = 10 * 8 - 1;
-        });
+        byte[] loop = dsSwitchLoop(false);
+        Jitted j = lockstep(loop, Cpu.EXEC_JIT, new Random(31), 40_000, false, BlockLockstepTest::dataSegmentAt800);
         assertTrue(j.compiled() > 0, "the JIT compiled no block");
+    }
+
+    /**
+     * The loop of the two tests above: mov eax, [ebx]; inc esi; (with {@code viaMember}: jmp to
+     * the next instruction, which so starts a block of its own;) add [ebx+4], eax; push eax; pop
+     * edx; xor [ebx+8], edx; test esi, 0xff; jnz 0; then the DS switch (mov eax, ds; xor al,
+     * 0x10 ^ 0x48; mov ds, eax) and a jmp back to 0, or {@code viaMember} to the add.
+     */
+    private static byte[] dsSwitchLoop(boolean viaMember) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.writeBytes(new byte[] {(byte) 0x8B, 0x03, 0x46});
+        if (viaMember) {
+            out.writeBytes(new byte[] {(byte) 0xEB, 0x00});
+        }
+        int add = out.size();
+        out.writeBytes(new byte[] {0x01, 0x43, 0x04, 0x50, 0x5A, 0x31, 0x53, 0x08,
+            (byte) 0xF7, (byte) 0xC6, (byte) 0xFF, 0, 0, 0, 0x75});
+        out.write(-(out.size() + 1));
+        out.writeBytes(new byte[] {(byte) 0x8C, (byte) 0xD8, 0x34, 0x58, (byte) 0x8E, (byte) 0xD8, (byte) 0xEB});
+        out.write((viaMember ? add : 0) - (out.size() + 1));
+        return out.toByteArray();
+    }
+
+    /** Descriptor 0x48: data, base 0x800, limit 0x2FFFF (not flat), for the loops that switch DS to it. */
+    private static void dataSegmentAt800(CpuFixture f) {
+        f.setGdt(9, CpuFixture.descriptor(0x800, 0x2FFFF, 0x93, 0x4));
+        f.cpu.gdtLimit = 10 * 8 - 1;
     }
 
     /**
@@ -292,25 +303,8 @@ class BlockLockstepTest {
      */
     @Test
     void aRegionEnteredAtAMemberChecksItsFlatSegmentsThere() {
-        byte[] loop = {
-            (byte) 0x8B, 0x03,                                  // 0: mov eax, [ebx]
-            0x46,                                               // 2: inc esi
-            (byte) 0xEB, 0x00,                                  // 3: jmp 5
-            0x01, 0x43, 0x04,                                   // 5: add [ebx+4], eax
-            0x50,                                               // 8: push eax
-            0x5A,                                               // 9: pop edx
-            0x31, 0x53, 0x08,                                   // 10: xor [ebx+8], edx
-            (byte) 0xF7, (byte) 0xC6, (byte) 0xFF, 0, 0, 0,     // 13: test esi, 0xff
-            0x75, (byte) 0xEB,                                  // 19: jnz 0
-            (byte) 0x8C, (byte) 0xD8,                           // 21: mov eax, ds
-            0x34, 0x58,                                         // 23: xor al, 0x10 ^ 0x48
-            (byte) 0x8E, (byte) 0xD8,                           // 25: mov ds, eax
-            (byte) 0xEB, (byte) 0xE8,                           // 27: jmp 5
-        };
-        Jitted j = lockstep(loop, Cpu.EXEC_JIT, new Random(37), 40_000, false, f -> {
-            f.setGdt(9, CpuFixture.descriptor(0x800, 0x2FFFF, 0x93, 0x4));
-            f.cpu.gdtLimit = 10 * 8 - 1;
-        });
+        byte[] loop = dsSwitchLoop(true);
+        Jitted j = lockstep(loop, Cpu.EXEC_JIT, new Random(37), 40_000, false, BlockLockstepTest::dataSegmentAt800);
         assertTrue(j.chained() > 0, "no region took a member");
     }
 
