@@ -501,8 +501,8 @@ final class Jit {
      *
      * <p>Each member has a switch of its own over its successors only. A switch over all members
      * made a region's code grow with the square of its members, and left room for 2-4 members under
-     * {@link #MAX_REGION_CODE}; a boot to 6.7 G instructions then took 10 % longer, with 40 % more
-     * compile time.
+     * {@link #MAX_REGION_CODE}; before these switches and the entries at members ({@link #enterAt}),
+     * a boot to 6.7 G instructions took 12 % longer and 50 % more compile time.
      */
     private void transfer(CodeBuilder c, JitEmit e, Block[] members, int[] deltas, ConstantDesc[] remote,
             Label[] starts, int from, List<Object> data, Label exit) {
