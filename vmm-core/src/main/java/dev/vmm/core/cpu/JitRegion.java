@@ -52,14 +52,8 @@ final class JitRegion {
                 continue;
             }
             int offset = (int) (m.pa & 0xFFF);
-            int end = offset + m.bytes;
-            Insn last = m.insns[m.insns.length - 1];
-            String key = last.entry.key();
-            if (last.k1 == Operand.J && last.osize == 4) {
-                onPageOf(r, m, at, offset, end + last.imm);
-            }
-            if (Block.continues(last) || key.equals("JCC") || key.equals("LOOP") || key.equals("JCXZ")) {
-                onPageOf(r, m, at, offset, end);
+            for (long target : namedTargets(m)) {
+                onPageOf(r, m, at, offset, target);
             }
             for (Block.Link l : new Block.Link[] {m.link0, m.link1}) {
                 if (l == null) {
@@ -76,6 +70,19 @@ final class JitRegion {
             }
         }
         return r;
+    }
+
+    /**
+     * The offsets in {@code m}'s page (-1 for none; maybe off the page) that its last instruction
+     * names: a direct branch's target, then the next instruction if execution may go on there.
+     */
+    private static long[] namedTargets(Block m) {
+        int end = (int) (m.pa & 0xFFF) + m.bytes;
+        Insn last = m.insns[m.insns.length - 1];
+        String key = last.entry.key();
+        long jump = last.k1 == Operand.J && last.osize == 4 ? end + last.imm : -1;
+        boolean next = Block.continues(last) || key.equals("JCC") || key.equals("LOOP") || key.equals("JCXZ");
+        return new long[] {jump, next ? end : -1};
     }
 
     /** Adds the block at {@code target} of the page of member {@code m} (at {@code at}, page offset {@code offset}). */
@@ -124,20 +131,17 @@ final class JitRegion {
     }
 
     /**
-     * The blocks that may follow {@code b} as {@link #members} finds them: its direct branch's
-     * target and its next instruction's block on its page, and those the dispatcher remembered
-     * after it. A member's exit goes on only to these members (any other rip leaves the region),
+     * The blocks that may follow {@code b}, by the rules {@link #members} follows: the blocks on
+     * its page that its last instruction names ({@link #namedTargets}), and those the dispatcher
+     * remembered after it. A member's exit goes on only to these members (any other rip leaves the region),
      * which keeps a region's code linear in its members.
      */
     static Set<Block> successors(Block b) {
         Set<Block> s = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         Block[] home = b.home;
         if (home != null) {
-            int end = (int) (b.pa & 0xFFF) + b.bytes;
-            Insn last = b.insns[b.insns.length - 1];
-            long[] targets = {last.k1 == Operand.J ? end + last.imm : -1, end};
-            for (long t : targets) {
-                if (t >= 0 && t < home.length && home[(int) t] != null) {
+            for (long t : namedTargets(b)) {
+                if (t >= 0 && t < home.length && home[(int) t] != null && home[(int) t].home == home) {
                     s.add(home[(int) t]);
                 }
             }
