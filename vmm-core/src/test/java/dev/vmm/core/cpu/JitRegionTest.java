@@ -26,14 +26,8 @@ class JitRegionTest {
      */
     @Test
     void aRegionTakesTheDecodedTargetsOfItsMembersBranches() {
-        int[] loop = {0x40, 0xA8, 0x01, 0x74, 0x03, 0x83, 0xC3, 0x03, 0xA8, 0x02, 0x75, 0x03, 0x83, 0xE9, 0x01,
-            0x39, 0xD0, 0x72, 0xED, 0x31, 0xC0, 0xEB, 0xE9};
-        try (CpuFixture f = new CpuFixture(1 << 20)) {
-            f.load(CODE, loop).flat32(CODE);
-            f.cpu.setExecMode(Cpu.EXEC_BLOCKS);
-            f.cpu.r[Cpu.EDX] = 100;
-            f.run(5_000);       // more than 100 iterations: the block at 19 ran too
-            Block head = f.cpu.code.cachedBlocks().stream().filter(b -> b.pa == CODE + 12).findFirst().orElseThrow();
+        try (CpuFixture f = branchy(Cpu.EXEC_BLOCKS, 100)) {     // more than 100 iterations: the block at 19 ran too
+            Block head = block(f, CODE + 12);
             List<JitRegion.Member> region = JitRegion.members(head, head.pa, f.cpu);
             assertEquals(head, region.get(0).block());
             TreeSet<Long> offsets = new TreeSet<>();
@@ -49,14 +43,8 @@ class JitRegionTest {
     /** Code that never ran is not compiled: the loop's exit block at 19 joins only once it ran. */
     @Test
     void blocksThatNeverRanStayOut() {
-        int[] loop = {0x40, 0xA8, 0x01, 0x74, 0x03, 0x83, 0xC3, 0x03, 0xA8, 0x02, 0x75, 0x03, 0x83, 0xE9, 0x01,
-            0x39, 0xD0, 0x72, 0xED, 0x31, 0xC0, 0xEB, 0xE9};
-        try (CpuFixture f = new CpuFixture(1 << 20)) {
-            f.load(CODE, loop).flat32(CODE);
-            f.cpu.setExecMode(Cpu.EXEC_BLOCKS);
-            f.cpu.r[Cpu.EDX] = 1_000_000;
-            f.run(5_000);
-            Block head = f.cpu.code.cachedBlocks().stream().filter(b -> b.pa == CODE).findFirst().orElseThrow();
+        try (CpuFixture f = branchy(Cpu.EXEC_BLOCKS, 1_000_000)) {
+            Block head = block(f, CODE);
             TreeSet<Long> offsets = new TreeSet<>();
             for (JitRegion.Member m : JitRegion.members(head, head.pa, f.cpu)) {
                 offsets.add(m.block().pa - CODE);
@@ -72,12 +60,8 @@ class JitRegionTest {
      */
     @Test
     void aRegionTakesAFunctionOnAnotherPageAndItsReturn() {
-        int[] loop = {0xE8, 0xFB, 0x0F, 0, 0, 0x46, 0xEB, 0xF8};      // 0: call +0x1000; 5: inc esi; 6: jmp 0
-        try (CpuFixture f = new CpuFixture(1 << 20)) {
-            f.load(CODE, loop).load(CODE + 0x1000, 0x40, 0xC3).flat32(CODE);     // inc eax; ret
-            f.cpu.setExecMode(Cpu.EXEC_BLOCKS);
-            f.run(1_000);
-            Block head = f.cpu.code.cachedBlocks().stream().filter(b -> b.pa == CODE).findFirst().orElseThrow();
+        try (CpuFixture f = calls(Cpu.EXEC_BLOCKS)) {
+            Block head = block(f, CODE);
             java.util.Map<Long, Integer> deltas = new java.util.TreeMap<>();
             for (JitRegion.Member m : JitRegion.members(head, CODE, f.cpu)) {
                 deltas.put(m.block().pa - CODE, m.delta());
@@ -89,11 +73,7 @@ class JitRegionTest {
     /** A member goes on only to the blocks that may follow it: its branch's target and its next instruction's block. */
     @Test
     void aMembersSuccessorsAreItsBranchTargetAndNextBlock() {
-        try (CpuFixture f = new CpuFixture(1 << 20)) {
-            f.load(CODE, BRANCHY).flat32(CODE);
-            f.cpu.setExecMode(Cpu.EXEC_BLOCKS);
-            f.cpu.r[Cpu.EDX] = 100;
-            f.run(5_000);
+        try (CpuFixture f = branchy(Cpu.EXEC_BLOCKS, 100)) {
             TreeSet<Long> next = new TreeSet<>();
             for (Block b : JitRegion.successors(block(f, CODE))) {
                 next.add(b.pa - CODE);
@@ -108,7 +88,7 @@ class JitRegionTest {
      */
     @Test
     void theDispatcherEntersARegionAtAMemberOnTheHeadsPage() {
-        try (CpuFixture jit = branchy(Cpu.EXEC_JIT); CpuFixture blocks = branchy(Cpu.EXEC_BLOCKS)) {
+        try (CpuFixture jit = branchy(Cpu.EXEC_JIT, 1_000_000); CpuFixture blocks = branchy(Cpu.EXEC_BLOCKS, 1_000_000)) {
             Block head = block(jit, CODE);
             assertNotNull(head.compiled, "the loop's head was not compiled");
             assertEquals(1, jit.cpu.blocks.compiledBlocks(), "regions compiled");
@@ -135,8 +115,7 @@ class JitRegionTest {
      */
     @Test
     void aRegionWithAMemberOnAnotherPageIsEnteredAtAMember() {
-        int[] loop = {0xE8, 0xFB, 0x0F, 0, 0, 0x46, 0xEB, 0xF8};      // 0: call +0x1000; 5: inc esi; 6: jmp 0
-        try (CpuFixture jit = calls(loop, Cpu.EXEC_JIT); CpuFixture blocks = calls(loop, Cpu.EXEC_BLOCKS)) {
+        try (CpuFixture jit = calls(Cpu.EXEC_JIT); CpuFixture blocks = calls(Cpu.EXEC_BLOCKS)) {
             Block head = block(jit, CODE);
             Block member = block(jit, CODE + 5);
             assertNotNull(head.compiled.pages, "the region has a member on another page");
@@ -152,19 +131,21 @@ class JitRegionTest {
         }
     }
 
-    private static CpuFixture calls(int[] loop, int mode) {
+    /** 0: call +0x1000; 5: inc esi; 6: jmp 0, and at 0x1000: inc eax; ret; run 1,000 instructions in {@code mode}. */
+    private static CpuFixture calls(int mode) {
         CpuFixture f = new CpuFixture(1 << 20);
-        f.load(CODE, loop).load(CODE + 0x1000, 0x40, 0xC3).flat32(CODE);     // inc eax; ret
+        f.load(CODE, 0xE8, 0xFB, 0x0F, 0, 0, 0x46, 0xEB, 0xF8).load(CODE + 0x1000, 0x40, 0xC3).flat32(CODE);
         f.cpu.setExecMode(mode);
         f.run(1_000);
         return f;
     }
 
-    private static CpuFixture branchy(int mode) {
+    /** {@link #BRANCHY} with EDX (the loop's bound) {@code edx}, run 5,000 instructions in {@code mode}. */
+    private static CpuFixture branchy(int mode, long edx) {
         CpuFixture f = new CpuFixture(1 << 20);
         f.load(CODE, BRANCHY).flat32(CODE);
         f.cpu.setExecMode(mode);
-        f.cpu.r[Cpu.EDX] = 1_000_000;
+        f.cpu.r[Cpu.EDX] = edx;
         f.run(5_000);
         return f;
     }
