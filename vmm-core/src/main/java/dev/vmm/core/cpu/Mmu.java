@@ -352,6 +352,18 @@ public final class Mmu {
         return (lin >>> 12) | (user ? USER_TAG : 0);
     }
 
+    /** The physical address the JIT's TLB gives a write at {@code lin} (plain RAM), or -1 if it has no entry for it. */
+    long jitWritable(long lin, boolean user) {
+        int k = jitIndex(lin);
+        return jitWTag[k] == jitTag(lin, user) ? jitWPa[k] | (lin & 0xFFF) : -1;
+    }
+
+    /** The physical address the JIT's TLB gives a read at {@code lin} (RAM), or -1 if it has no entry for it. */
+    long jitReadable(long lin, boolean user) {
+        int k = jitIndex(lin);
+        return jitRTag[k] == jitTag(lin, user) ? jitRPa[k] | (lin & 0xFFF) : -1;
+    }
+
     private static int jitIndex(long lin) {
         return (int) (lin >>> 12) & (TLB_SIZE - 1);
     }

@@ -87,10 +87,12 @@ final class StringOps {
     // ---- MOVS / STOS / LODS -------------------------------------------------------------------
 
     static void movs(Cpu c, Insn i) {
-        repeat(c, i, StringOps::movsOne, false);
+        if (!StringBulk.movs(c, i)) {
+            repeat(c, i, StringOps::movsOne, false);
+        }
     }
 
-    private static void movsOne(Cpu c, Insn i) {
+    static void movsOne(Cpu c, Insn i) {
         int size = i.w1;
         int a = i.asize;
         long si = c.reg(Cpu.ESI, a);
@@ -102,10 +104,12 @@ final class StringOps {
     }
 
     static void stos(Cpu c, Insn i) {
-        repeat(c, i, StringOps::stosOne, false);
+        if (!StringBulk.stos(c, i)) {
+            repeat(c, i, StringOps::stosOne, false);
+        }
     }
 
-    private static void stosOne(Cpu c, Insn i) {
+    static void stosOne(Cpu c, Insn i) {
         int size = i.w1;
         int a = i.asize;
         long di = c.reg(Cpu.EDI, a);
