@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.TreeSet;
@@ -138,6 +139,54 @@ class JitRegionTest {
         f.cpu.setExecMode(mode);
         f.run(1_000);
         return f;
+    }
+
+    /**
+     * A ladder: ten blocks in a row (offsets 0, 8, ... 72: nop; dec ecx; jz side), then a jump back
+     * to the first, and a side block per rung (0x200 + 16k: mov ecx, 1001; jmp to the next rung)
+     * taken once in a thousand. Breadth first the region would take every rung's side block right
+     * after the rung; it takes the hottest blocks first, so it holds the first eight rungs.
+     */
+    @Test
+    void aRegionTakesItsHottestSuccessorsFirst() {
+        int[] code = new int[0x300];
+        for (int k = 0; k < 10; k++) {
+            int at = 8 * k;
+            int side = 0x200 + 16 * k;
+            int[] rung = {0x90, 0x49, 0x0F, 0x84};
+            System.arraycopy(rung, 0, code, at, 4);
+            putRel32(code, at + 4, side - (at + 8));
+            code[side] = 0xB9;
+            putRel32(code, side + 1, 1001);
+            code[side + 5] = 0xE9;
+            putRel32(code, side + 6, 8 * (k + 1) - (side + 10));
+        }
+        code[80] = 0xEB;
+        code[81] = (0 - 82) & 0xFF;
+        try (CpuFixture f = new CpuFixture(1 << 20)) {
+            f.load(CODE, code).flat32(CODE);
+            f.cpu.setExecMode(Cpu.EXEC_JIT);
+            f.cpu.blocks.setThreshold(Integer.MAX_VALUE);     // count the entries, compile nothing
+            f.cpu.r[Cpu.ECX] = 1;
+            f.run(400_000);
+            Block head = block(f, CODE);
+            for (int k = 0; k < 10; k++) {
+                int side = block(f, CODE + 0x200 + 16 * k).entries;
+                int rung = block(f, CODE + 8 * k).entries;
+                assertTrue(side >= 1 && side * 100 < rung, "side block " + k + " ran, rarely: " + side + " of " + rung);
+            }
+            TreeSet<Long> offsets = new TreeSet<>();
+            for (JitRegion.Member m : JitRegion.members(head, head.pa, f.cpu)) {
+                offsets.add(m.block().pa - CODE);
+            }
+            assertEquals(new TreeSet<>(List.of(0L, 8L, 16L, 24L, 32L, 40L, 48L, 56L)), offsets);
+        }
+    }
+
+    private static void putRel32(int[] code, int at, int v) {
+        for (int b = 0; b < 4; b++) {
+            code[at + b] = (v >>> (8 * b)) & 0xFF;
+        }
     }
 
     /** {@link #BRANCHY} with EDX (the loop's bound) {@code edx}, run 5,000 instructions in {@code mode}. */
