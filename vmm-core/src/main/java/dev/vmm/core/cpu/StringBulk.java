@@ -9,12 +9,13 @@ import java.lang.foreign.ValueLayout;
  * <p>{@link StringOps} runs a repeated instruction element by element, each through the segment
  * checks and the MMU. Here, when the addresses are 32-bit, DF is clear, nothing traps per element
  * (TF, debug registers) and the segments are {@link Segment#flat} (no limit can stop an element
- * short of its page's end), the elements that lie wholly in a page the JIT's TLB maps to plain RAM
- * for this access at this privilege ({@link Mmu#jitWritable}, {@link Mmu#jitReadable}: what the
- * element-wise accesses would hit) are stored or copied at once; any other element (crossing a
- * page, a TLB miss, a page with code or MMIO) runs the element-wise way, which fills the TLB,
- * drops code or faults as before. The count, the registers and the chunk ({@link StringOps#CHUNK}
- * elements per execution, then rip rewinds) come out exactly as element by element.
+ * short of its page's end), the elements that lie wholly in pages the JIT's TLB maps for these
+ * accesses at this privilege ({@link Mmu#jitWritable}: RAM without decoded code,
+ * {@link Mmu#jitReadable}: RAM; what the element-wise accesses would hit) are stored or copied at
+ * once; any other element (crossing a page, a TLB miss, a write to a page with code, MMIO) runs
+ * the element-wise way, which fills the TLB, drops code or faults as before. The count, the
+ * registers and the chunk ({@link StringOps#CHUNK} elements per execution, then rip rewinds) come
+ * out exactly as element by element.
  *
  * <p>A copy whose destination starts inside its source ahead of it repeats the source's first
  * elements element by element on real hardware, unlike a memmove: such runs also go element-wise.
@@ -38,7 +39,7 @@ final class StringBulk {
         int size = i.w1;
         long value = c.reg(Cpu.EAX, size);
         boolean user = c.cpl == 3;
-        return run(c, i, (count, left) -> {
+        run(c, (count, left) -> {
             long di = c.reg(Cpu.EDI, 4);
             long pa = c.mmu.jitWritable(di, user);
             int n = (int) Math.min(Math.min(left, count), (0x1000 - (di & 0xFFF)) / size);
@@ -50,6 +51,7 @@ final class StringBulk {
             c.setReg(Cpu.EDI, 4, di + (long) n * size);
             return n;
         });
+        return true;
     }
 
     /** Runs a repeated MOVS if it is {@link #eligible}, and returns true; else returns false having done nothing. */
@@ -59,7 +61,7 @@ final class StringBulk {
         }
         int size = i.w1;
         boolean user = c.cpl == 3;
-        return run(c, i, (count, left) -> {
+        run(c, (count, left) -> {
             long si = c.reg(Cpu.ESI, 4);
             long di = c.reg(Cpu.EDI, 4);
             long from = c.mmu.jitReadable(si, user);
@@ -76,6 +78,7 @@ final class StringBulk {
             c.setReg(Cpu.EDI, 4, di + bytes);
             return n;
         });
+        return true;
     }
 
     /** Some elements of a repeated instruction: at most {@code min(count, left)} of them, and how many it did (at least 1). */
@@ -85,7 +88,7 @@ final class StringBulk {
     }
 
     /** {@link StringOps}'s repetition with runs of elements: ECX counts down, and after a chunk rip rewinds. */
-    private static boolean run(Cpu c, Insn i, Run r) {
+    private static void run(Cpu c, Run r) {
         long count = c.reg(Cpu.ECX, 4);
         int left = StringOps.CHUNK;
         while (count != 0) {
@@ -95,10 +98,9 @@ final class StringBulk {
             left -= n;
             if (count != 0 && left == 0) {
                 c.rip = c.startRip;
-                break;
+                return;
             }
         }
-        return true;
     }
 
     /** Stores {@code n} elements of {@code size} bytes of {@code value} at {@code pa}. */
