@@ -15,8 +15,6 @@ class StringBulkTest {
     private static final long CODE = 0x10000;
     private static final long AREA = 0x40000;
     private static final int AREA_BYTES = 0x6000;
-    private static final long PD = 0x30000;
-    private static final long PT = 0x31000;
 
     private record Case(boolean movs, int size, long count, long si, long di, boolean down, long value) {
     }
@@ -94,13 +92,7 @@ class StringBulkTest {
             f.flat32(CODE);
             f.load(AREA, init);
             if (paging) {
-                f.mem.write32(PD, (int) (PT | 7));
-                for (int p = 0; p < 1024; p++) {
-                    f.mem.write32(PT + p * 4L, (int) (((long) p << 12) | 7));
-                }
-                f.cpu.cr3 = PD;
-                f.cpu.cr0 |= Cpu.CR0_PG;
-                f.cpu.mmu.flushAll();
+                StringOpsTest.pagingWithHole(f, -1);     // the first 4 MiB identity-mapped
             }
             Cpu c = f.cpu;
             c.r[Cpu.ESI] = k.si;

@@ -206,7 +206,7 @@ class StringOpsTest {
     }
 
     /** Identity-maps the first 4 MiB with 4 KiB pages, except the page at {@code hole}, and turns paging on. */
-    private static void pagingWithHole(CpuFixture f, long hole) {
+    static void pagingWithHole(CpuFixture f, long hole) {
         f.mem.write32(PD, (int) (PT | 7));
         for (int k = 0; k < 1024; k++) {
             long pa = (long) k << 12;
