@@ -106,13 +106,19 @@ final class JitRegion {
 
     /** Adds the block at {@code target} of the page of member {@code m} (at {@code at}, page offset {@code offset}). */
     private static void onPageOf(List<Member> r, Block m, int at, int offset, long target) {
-        Block[] home = m.home;
-        if (target >= 0 && target < home.length) {
-            Block t = home[(int) target];
-            if (t != null && t.home == home) {
-                add(r, t, at + (int) target - offset);
-            }
+        Block t = blockAt(m.home, target);
+        if (t != null) {
+            add(r, t, at + (int) target - offset);
         }
+    }
+
+    /** The block still cached at page offset {@code offset} (maybe off the page) of the page whose blocks are {@code home}, or null. */
+    private static Block blockAt(Block[] home, long offset) {
+        if (offset < 0 || offset >= home.length) {
+            return null;
+        }
+        Block t = home[(int) offset];
+        return t != null && t.home == home ? t : null;
     }
 
     /** Adds {@code t} at {@code delta} to the candidates {@code r} if it is 32-bit code still cached and neither the block nor the place is taken. */
@@ -164,9 +170,10 @@ final class JitRegion {
         Set<Block> s = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         Block[] home = b.home;
         if (home != null) {
-            for (long t : namedTargets(b)) {
-                if (t >= 0 && t < home.length && home[(int) t] != null && home[(int) t].home == home) {
-                    s.add(home[(int) t]);
+            for (long offset : namedTargets(b)) {
+                Block t = blockAt(home, offset);
+                if (t != null) {
+                    s.add(t);
                 }
             }
         }
