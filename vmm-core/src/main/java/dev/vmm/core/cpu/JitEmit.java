@@ -64,6 +64,17 @@ final class JitEmit extends JitCode {
             return false;
         }
         String key = i.entry.key();
+        switch (key) {
+            // forms without a sized first operand (RET's immediate is not one), before the width test
+            case "JMP", "CALL", "RET" -> {
+                return branchForm(i);
+            }
+            case "NOP", "PAUSE" -> {
+                return true;
+            }
+            default -> {
+            }
+        }
         int n = i.operandCount();
         int w = i.w1;
         if (w != 1 && w != 2 && w != 4) {
@@ -81,7 +92,6 @@ final class JitEmit extends JitCode {
             case "MOVZX", "MOVSX" -> n == 2 && reg(i, i.k1, i.c1) >= 0
                     && (reg(i, i.k2, i.c2) >= 0 || mem(i, i.k2)) && (i.w2 == 1 || i.w2 == 2);
             case "PUSH", "POP" -> stackOp(i) != 0;
-            case "JMP", "CALL", "RET" -> branchForm(i);
             case "SHL", "SHR", "SAR", "ROL", "ROR" -> n == 2 && (reg(i, i.k1, i.c1) >= 0 || mem(i, i.k1))
                     && constCount(i) > 0 && constCount(i) < w * 8;
             default -> aluOp(key) >= 0 && n == 2 && i.w2 == w && aluShape(i);
@@ -122,7 +132,8 @@ final class JitEmit extends JitCode {
 
     /** True if the inline form of {@code i} accesses memory. */
     static boolean touchesMemory(Insn i) {
-        return i.modrmByte >= 0 && i.mod != 3 && !i.entry.key().equals("LEA") || stackOp(i) != 0;
+        String key = i.entry.key();
+        return i.modrmByte >= 0 && i.mod != 3 && !key.equals("LEA") && !key.equals("NOP") || stackOp(i) != 0;
     }
 
     /**
@@ -172,6 +183,9 @@ final class JitEmit extends JitCode {
             case "JMP" -> branchTarget(i);
             case "CALL" -> call(i);
             case "RET" -> ret(i);
+            case "NOP", "PAUSE" -> {
+                // no operation: a hint (PAUSE) or a multi-byte NOP, whose operand is never accessed
+            }
             case "PUSH" -> push(i);
             case "POP" -> pop(i);
             case "INC", "DEC" -> incDec(i, key.equals("INC"));

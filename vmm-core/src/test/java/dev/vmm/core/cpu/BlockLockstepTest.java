@@ -216,6 +216,37 @@ class BlockLockstepTest {
     }
 
     /**
+     * A plain RET, NOP, PAUSE and a multi-byte NOP with a memory operand (which is never accessed)
+     * are compiled inline, not through the interpreter's handlers: a function made of them is
+     * called in a loop, and runs as the single-stepping oracle does.
+     */
+    @Test
+    void returnsAndNopsAreCompiledInline() {
+        byte[] loop = {
+            (byte) 0xE8, 0x03, 0, 0, 0,                     // 0: call 8
+            0x43,                                           // 5: inc ebx
+            (byte) 0xEB, (byte) 0xF8,                       // 6: jmp 0
+            (byte) 0x90,                                    // 8: nop
+            (byte) 0xF3, (byte) 0x90,                       // 9: pause
+            0x0F, 0x1F, 0x44, 0x00, 0x00,                   // 11: nop dword [eax+eax*1+0]
+            (byte) 0xC3,                                    // 16: ret
+        };
+        assertTrue(lockstep(loop, Cpu.EXEC_JIT, new Random(13), 20_000, false).compiled() > 0,
+                "the JIT compiled no block");
+        try (CpuFixture f = fixture(loop, Cpu.EXEC_JIT)) {
+            f.cpu.r[Cpu.EAX] = 0xFFFF_F000L;     // the NOP's operand lies outside RAM
+            f.run(100);
+            Block function = f.cpu.code.cachedBlocks().stream().filter(b -> b.pa == CODE + 8).findFirst()
+                    .orElseThrow(() -> new AssertionError("no block at the function"));
+            assertEquals(4, function.insns.length, "the function's instructions");
+            for (Insn i : function.insns) {
+                assertTrue(JitEmit.supported(i), i.entry.key() + " is not compiled inline");
+                assertTrue(!JitEmit.touchesMemory(i) || JitEmit.stackOp(i) != 0, i.entry.key() + " accesses memory");
+            }
+        }
+    }
+
+    /**
      * A region takes a function on another page, and the code after its return, into itself
      * ({@link JitRegion.Member}): a loop calls a function on the next page, under paging. Every 256
      * iterations it maps the function's linear page to the other of two physical pages, each with a
