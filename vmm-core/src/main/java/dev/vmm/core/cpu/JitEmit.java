@@ -92,10 +92,18 @@ final class JitEmit extends JitCode {
             case "MOVZX", "MOVSX" -> n == 2 && reg(i, i.k1, i.c1) >= 0
                     && (reg(i, i.k2, i.c2) >= 0 || mem(i, i.k2)) && (i.w2 == 1 || i.w2 == 2);
             case "PUSH", "POP" -> stackOp(i) != 0;
-            case "SHL", "SHR", "SAR", "ROL", "ROR" -> n == 2 && (reg(i, i.k1, i.c1) >= 0 || mem(i, i.k1))
+            case "SHL", "SHR", "SAR" -> n == 2 && (reg(i, i.k1, i.c1) >= 0 || mem(i, i.k1))
+                    && constCount(i) > 0 && constCount(i) < w * 8
+                    || n == 2 && reg(i, i.k1, i.c1) >= 0 && w == 4 && byCl(i);
+            case "ROL", "ROR" -> n == 2 && (reg(i, i.k1, i.c1) >= 0 || mem(i, i.k1))
                     && constCount(i) > 0 && constCount(i) < w * 8;
             default -> aluOp(key) >= 0 && n == 2 && i.w2 == w && aluShape(i);
         };
+    }
+
+    /** True if the count of shift {@code i} is CL. */
+    private static boolean byCl(Insn i) {
+        return i.k2 == Operand.REG && i.c2 == 1 && i.w2 == 1;
     }
 
     /** The count of a shift by 1 or an immediate, masked as the CPU does; -1 for CL. */
@@ -541,29 +549,46 @@ final class JitEmit extends JitCode {
         fsize = w;
     }
 
-    /** SHL/SHR/SAR by a constant 1..width-1: result, then CF, OF (count-1 formula), AF set, ZF SF PF. */
+    /**
+     * SHL/SHR/SAR by a constant 1..width-1, or by CL for a 32-bit register: result, then CF, OF
+     * (count-1 formula), AF set, ZF SF PF. A count of CL is masked to 5 bits, and 0 changes nothing,
+     * not even the flags: so these go to {@link Cpu#flags} before it and after the shift, and both
+     * ways meet with the flags there.
+     */
     private void shift(Insn i, String key) {
         int w = i.w1;
         int bits = w * 8;
         int n = constCount(i);
+        Label none = null;
+        if (n < 0) {
+            spill();
+            getReg(Cpu.ECX, 1);
+            c.l2i();
+            c.loadConstant(0x1F);
+            c.iand();
+            c.istore(TK);
+            none = c.newLabel();
+            c.iload(TK);
+            c.ifeq(none);
+        }
         int r = loadDestination(i, w);
         c.lstore(TA);
         // result
         c.lload(TA);
         switch (key) {
             case "SHL" -> {
-                c.loadConstant(n);
+                count(n);
                 c.lshl();
                 c.loadConstant(mask(w));
                 c.land();
             }
             case "SHR" -> {
-                c.loadConstant(n);
+                count(n);
                 c.lushr();
             }
             default -> {
                 signExtend(w);
-                c.loadConstant(n);
+                count(n);
                 c.lshr();
                 c.loadConstant(mask(w));
                 c.land();
@@ -572,7 +597,15 @@ final class JitEmit extends JitCode {
         c.lstore(TR);
         // CF: SHL the bit 'bits - n' of val, SHR/SAR the bit n - 1 (of the sign-extended value for SAR: same bit, n < bits)
         c.lload(TA);
-        c.loadConstant(key.equals("SHL") ? bits - n : n - 1);
+        if (key.equals("SHL")) {
+            c.loadConstant(bits);
+            count(n);
+            c.isub();
+        } else {
+            count(n);
+            c.loadConstant(1);
+            c.isub();
+        }
         c.lushr();
         c.l2i();
         c.loadConstant(1);
@@ -617,6 +650,19 @@ final class JitEmit extends JitCode {
         c.lstore(FR);
         fam = F_RES;
         fsize = w;
+        if (none != null) {
+            spill();
+            c.labelBinding(none);
+        }
+    }
+
+    /** Pushes a shift's count (int): the constant {@code n}, or TK for a count of CL ({@code n} < 0). */
+    private void count(int n) {
+        if (n < 0) {
+            c.iload(TK);
+        } else {
+            c.loadConstant(n);
+        }
     }
 
     /**

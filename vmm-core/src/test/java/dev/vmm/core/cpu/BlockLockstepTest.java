@@ -247,6 +247,41 @@ class BlockLockstepTest {
     }
 
     /**
+     * SHL, SHR and SAR of a 32-bit register by CL are compiled inline: CL steps by 7, so the masked
+     * count takes every value from 0 (which leaves the register and the flags alone) to 31, and
+     * PUSHFD and ADC right after the shifts feed the flags each one left back into the registers.
+     */
+    @Test
+    void shiftsByClRunTheSame() {
+        byte[] loop = {
+            0x01, (byte) 0xD8,                              // 0: add eax, ebx
+            (byte) 0xD3, (byte) 0xE2,                       // 2: shl edx, cl
+            (byte) 0x9C,                                    // 4: pushfd
+            0x5F,                                           // 5: pop edi
+            0x01, (byte) 0xFB,                              // 6: add ebx, edi
+            (byte) 0xD3, (byte) 0xE8,                       // 8: shr eax, cl
+            0x11, (byte) 0xC2,                              // 10: adc edx, eax
+            (byte) 0xD3, (byte) 0xFE,                       // 12: sar esi, cl
+            (byte) 0x9C,                                    // 14: pushfd
+            0x5F,                                           // 15: pop edi
+            0x31, (byte) 0xFB,                              // 16: xor ebx, edi
+            (byte) 0x83, (byte) 0xC1, 0x07,                 // 18: add ecx, 7
+            0x31, (byte) 0xC6,                              // 21: xor esi, eax
+            (byte) 0xEB, (byte) 0xE7,                       // 23: jmp 0
+        };
+        assertTrue(lockstep(loop, Cpu.EXEC_JIT, new Random(14), 30_000, false).compiled() > 0,
+                "the JIT compiled no block");
+        try (CpuFixture f = fixture(loop, Cpu.EXEC_JIT)) {
+            f.run(100);
+            Block b = f.cpu.code.cachedBlocks().stream().filter(x -> x.pa == CODE).findFirst()
+                    .orElseThrow(() -> new AssertionError("no block at the loop"));
+            for (int k : new int[] {1, 5, 7}) {
+                assertTrue(JitEmit.supported(b.insns[k]), b.insns[k].entry.key() + " by CL is not compiled inline");
+            }
+        }
+    }
+
+    /**
      * A region takes a function on another page, and the code after its return, into itself
      * ({@link JitRegion.Member}): a loop calls a function on the next page, under paging. Every 256
      * iterations it maps the function's linear page to the other of two physical pages, each with a
