@@ -39,7 +39,7 @@ final class StringBulk {
         int size = i.w1;
         long value = c.reg(Cpu.EAX, size);
         boolean user = c.cpl == 3;
-        run(c, (count, left) -> {
+        StringOps.repeat(c, i, (count, left) -> {
             long di = c.reg(Cpu.EDI, 4);
             long pa = c.mmu.jitWritable(di, user);
             int n = (int) Math.min(Math.min(left, count), (0x1000 - (di & 0xFFF)) / size);
@@ -50,7 +50,7 @@ final class StringBulk {
             fill(c.mmu.ram, pa, n, size, value);
             c.setReg(Cpu.EDI, 4, di + (long) n * size);
             return n;
-        });
+        }, false, StringOps.CHUNK);
         return true;
     }
 
@@ -61,7 +61,7 @@ final class StringBulk {
         }
         int size = i.w1;
         boolean user = c.cpl == 3;
-        run(c, (count, left) -> {
+        StringOps.repeat(c, i, (count, left) -> {
             long si = c.reg(Cpu.ESI, 4);
             long di = c.reg(Cpu.EDI, 4);
             long from = c.mmu.jitReadable(si, user);
@@ -77,30 +77,8 @@ final class StringBulk {
             c.setReg(Cpu.ESI, 4, si + bytes);
             c.setReg(Cpu.EDI, 4, di + bytes);
             return n;
-        });
+        }, false, StringOps.CHUNK);
         return true;
-    }
-
-    /** Some elements of a repeated instruction: at most {@code min(count, left)} of them, and how many it did (at least 1). */
-    @FunctionalInterface
-    private interface Run {
-        int elements(long count, int left);
-    }
-
-    /** {@link StringOps}'s repetition with runs of elements: ECX counts down, and after a chunk rip rewinds. */
-    private static void run(Cpu c, Run r) {
-        long count = c.reg(Cpu.ECX, 4);
-        int left = StringOps.CHUNK;
-        while (count != 0) {
-            int n = r.elements(count, left);
-            count -= n;
-            c.setReg(Cpu.ECX, 4, count);
-            left -= n;
-            if (count != 0 && left == 0) {
-                c.rip = c.startRip;
-                return;
-            }
-        }
     }
 
     /** Stores {@code n} elements of {@code size} bytes of {@code value} at {@code pa}. */

@@ -64,20 +64,39 @@ final class StringOps {
             e.run(c, i);
             return;
         }
-        int a = i.asize;
-        if (c.reg(Cpu.ECX, a) == 0) {
-            return;
-        }
-        boolean whileEqual = (i.prefixes & Insn.P_REP) != 0;
-        int left = chunk(c);
-        while (true) {
+        repeat(c, i, (count, left) -> {
             e.run(c, i);
-            long n = c.reg(Cpu.ECX, a) - 1;
-            c.setReg(Cpu.ECX, a, n);
-            if (Cpu.mask(n, a) == 0 || compares && c.flags.zf() != whileEqual) {
+            return 1;
+        }, compares, chunk(c));
+    }
+
+    /** Some elements of a repeated string instruction: at most {@code min(count, left)}, and how many it did (at least 1). */
+    @FunctionalInterface
+    interface Elements {
+        int run(long count, int left);
+    }
+
+    /**
+     * The repetition of a REP-prefixed instruction in runs of elements ({@code r}, one element at a
+     * time or more, see {@link StringBulk}): the count (ECX at the address size) goes down by each
+     * run's elements after it; the repetition ends at a count of 0, or for a comparing instruction
+     * when ZF no longer matches the prefix; after {@code chunk} elements rip is rewound so the
+     * instruction resumes.
+     */
+    static void repeat(Cpu c, Insn i, Elements r, boolean compares, int chunk) {
+        int a = i.asize;
+        long count = c.reg(Cpu.ECX, a);
+        boolean whileEqual = (i.prefixes & Insn.P_REP) != 0;
+        int left = chunk;
+        while (count != 0) {
+            int done = r.run(count, left);
+            count -= done;
+            c.setReg(Cpu.ECX, a, count);
+            if (count == 0 || compares && c.flags.zf() != whileEqual) {
                 return;
             }
-            if (--left == 0) {
+            left -= done;
+            if (left == 0) {
                 c.rip = c.startRip;
                 return;
             }
