@@ -597,12 +597,14 @@ final class JitEmit extends JitCode {
         c.lstore(TR);
         // CF: SHL the bit 'bits - n' of val, SHR/SAR the bit n - 1 (of the sign-extended value for SAR: same bit, n < bits)
         c.lload(TA);
-        if (key.equals("SHL")) {
+        if (n >= 0) {
+            c.loadConstant(key.equals("SHL") ? bits - n : n - 1);
+        } else if (key.equals("SHL")) {
             c.loadConstant(bits);
-            count(n);
+            c.iload(TK);
             c.isub();
         } else {
-            count(n);
+            c.iload(TK);
             c.loadConstant(1);
             c.isub();
         }
