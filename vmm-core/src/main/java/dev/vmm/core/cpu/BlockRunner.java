@@ -77,6 +77,11 @@ final class BlockRunner {
         return jit.chainedCount();
     }
 
+    /** How many regions the JIT compiled with physical memory accesses. */
+    long physicalRegions() {
+        return jit.physicalCount();
+    }
+
     /** How many blocks the JIT failed to compile (they stay interpreted; should be none). */
     long failedBlocks() {
         return jit.failedCount();

@@ -87,6 +87,9 @@ final class Jit {
             JitCode.CD_SEGMENT, CD_CPU, CD_long, CD_long, CD_BLOCK);
     private static final MethodTypeDesc MTD_INIT = MethodTypeDesc.of(CD_void);
     private static final MethodTypeDesc MTD_REQUIRE_FLAT = MethodTypeDesc.of(CD_void, JitCode.CD_SEGMENT);
+    private static final ClassDesc CD_MMU = ClassDesc.of("dev.vmm.core.cpu.Mmu");
+    private static final ClassDesc CD_BYTES = ConstantDescs.CD_byte.arrayType();
+    private static final MethodTypeDesc MTD_REQUIRE_PHYSICAL = MethodTypeDesc.of(CD_void, CD_MMU, CD_int);
 
     // Locals of the generated run method.
     static final int CPU = 1;
@@ -104,6 +107,9 @@ final class Jit {
     private long compiled;
     private long chained;
     private long failed;
+    private long physical;
+    /** Whether the class built last accesses memory physically ({@link JitCode#physicalUsed}). */
+    private boolean builtPhysical;
 
     Jit(Cpu cpu, CodeCache code) {
         this.cpu = cpu;
@@ -118,6 +124,11 @@ final class Jit {
     /** How many blocks were compiled into the regions of others (beyond their heads). */
     long chainedCount() {
         return chained;
+    }
+
+    /** How many regions were compiled with physical memory accesses ({@link JitCode.Physical}). */
+    long physicalCount() {
+        return physical;
     }
 
     /** How many blocks could not be compiled (a bug: each is logged). */
@@ -183,6 +194,9 @@ final class Jit {
                 }
                 compiled++;
                 chained += members.length - 1;
+                if (builtPhysical) {
+                    physical++;
+                }
                 return cb;
             }
         } catch (Throwable t) {
@@ -315,6 +329,13 @@ final class Jit {
                 c.loadConstant(e.memory.segments()[n]);
                 c.invokestatic(CD_MEM, "requireFlat", MTD_REQUIRE_FLAT);
             }
+        }
+        builtPhysical = e.physicalUsed;
+        if (e.physicalUsed) {
+            JitCode.Physical p = e.memory.physical();
+            c.loadConstant(p.mmu());
+            c.loadConstant(p.layout());
+            c.invokestatic(CD_MEM, "requirePhysical", MTD_REQUIRE_PHYSICAL);
         }
         if (multi) {
             c.iload(CUR);
@@ -624,9 +645,12 @@ final class Jit {
             flat[n] = cpu.seg[n].flat;
         }
         Mmu m = cpu.mmu;
+        long span = m.physical() ? m.jitWindow() : 0;
+        JitCode.Physical physical = span == 0 ? null : new JitCode.Physical(constant(data, m, CD_MMU),
+                constant(data, m.mem().pageKinds(), CD_BYTES), span, m.jitLayout);
         return new JitCode.Memory(segments, flat, constant(data, m.jitRTag, JitCode.CD_LONGS), constant(data, m.jitRPa, JitCode.CD_LONGS),
                 constant(data, m.jitWTag, JitCode.CD_LONGS), constant(data, m.jitWPa, JitCode.CD_LONGS),
-                constant(data, m.ram, JitCode.CD_RAM));
+                constant(data, m.ram, JitCode.CD_RAM), physical);
     }
 
     /** A dynamic constant of the class data: {@code value} added to it (null: the code cache, element 0). */

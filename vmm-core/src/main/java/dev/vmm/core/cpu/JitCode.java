@@ -72,6 +72,11 @@ abstract class JitCode {
             CD_long, CD_long, CD_long);
     private static final MethodTypeDesc MTD_WRITE_FLAT = MethodTypeDesc.of(CD_void, CD_LONGS, CD_LONGS, CD_RAM,
             CD_long, CD_long, CD_long);
+    // ... and (the ...p forms) at a physical address.
+    private static final MethodTypeDesc MTD_READ_PHYS = MethodTypeDesc.of(CD_long, CD_LONGS, CD_LONGS, CD_RAM,
+            CD_long, CD_long, CD_long);
+    private static final MethodTypeDesc MTD_WRITE_PHYS = MethodTypeDesc.of(CD_void, CD_LONGS, CD_LONGS, CD_RAM,
+            java.lang.constant.ConstantDescs.CD_byte.arrayType(), CD_long, CD_long, CD_long, CD_long);
 
 
     /** The local of general register n (0..7) is REGS + 2n, for the registers of {@link #used}. */
@@ -95,11 +100,23 @@ abstract class JitCode {
      * (and the region checks at entry that it still is, {@link #flatUsed}).
      */
     record Memory(ConstantDesc[] segments, boolean[] flat, ConstantDesc readTag, ConstantDesc readPa,
-            ConstantDesc writeTag, ConstantDesc writePa, ConstantDesc ram) {
+            ConstantDesc writeTag, ConstantDesc writePa, ConstantDesc ram, Physical physical) {
+    }
+
+    /**
+     * For a region compiled while linear addresses were physical ones ({@link Mmu#physical}): the
+     * accesses through flat segments go to RAM directly within the window of {@code span} bytes from
+     * {@link JitMem#LOW_RAM} (layout count {@code layout}), writes checked against the page kinds
+     * {@code kinds}; the region checks at entry that both still hold ({@link JitMem#requirePhysical}
+     * with the MMU {@code mmu}). Null in other regions.
+     */
+    record Physical(ConstantDesc mmu, ConstantDesc kinds, long span, int layout) {
     }
 
     /** The segment registers whose accesses were compiled for a flat segment ({@link Memory#flat}). */
     final boolean[] flatUsed;
+    /** True if an access was compiled as a physical one ({@link Memory#physical}). */
+    boolean physicalUsed;
 
     JitCode(CodeBuilder c, Memory memory) {
         this.c = c;
@@ -484,6 +501,7 @@ abstract class JitCode {
     /** Pushes {@code w} bytes of the memory operand, at TOFF if {@code atOff}, else at its computed address. */
     void read(Insn i, int w, boolean atOff) {
         boolean flat = flat(i.seg);
+        boolean physical = flat && memory.physical() != null;
         c.loadConstant(memory.readTag());
         c.loadConstant(memory.readPa());
         c.loadConstant(memory.ram());
@@ -496,7 +514,11 @@ abstract class JitCode {
             ea(i);
         }
         c.lload(UTAG);
-        c.invokestatic(CD_MEM, "read" + w * 8 + (flat ? "f" : ""), flat ? MTD_READ_FLAT : MTD_READ);
+        if (physical) {
+            physical("read" + w * 8 + "p", MTD_READ_PHYS);
+        } else {
+            c.invokestatic(CD_MEM, "read" + w * 8 + (flat ? "f" : ""), flat ? MTD_READ_FLAT : MTD_READ);
+        }
     }
 
     /** True if accesses through segment register {@code n} are compiled for a flat segment (noted in {@link #flatUsed}). */
@@ -511,18 +533,23 @@ abstract class JitCode {
     /** The dword at SS:TOFF ({@code write}: TV written there, else the dword pushed), through a 32-bit stack. */
     void stack(boolean write) {
         boolean flat = flat(Cpu.SS);     // a flat segment is big: a 32-bit stack
+        boolean physical = flat && memory.physical() != null;
         c.loadConstant(write ? memory.writeTag() : memory.readTag());
         c.loadConstant(write ? memory.writePa() : memory.readPa());
         c.loadConstant(memory.ram());
         if (!flat) {
             c.loadConstant(memory.segments()[Cpu.SS]);
+        } else if (physical && write) {
+            c.loadConstant(memory.physical().kinds());
         }
         c.lload(TOFF);
         if (write) {
             c.lload(TV);
         }
         c.lload(UTAG);
-        if (flat) {
+        if (physical) {
+            physical(write ? "write32p" : "read32p", write ? MTD_WRITE_PHYS : MTD_READ_PHYS);
+        } else if (flat) {
             c.invokestatic(CD_MEM, write ? "write32f" : "read32f", write ? MTD_WRITE_FLAT : MTD_READ_FLAT);
         } else {
             c.invokestatic(CD_MEM, write ? "push32" : "pop32", write ? MTD_WRITE : MTD_READ);
@@ -532,15 +559,29 @@ abstract class JitCode {
     /** Writes TV to the memory operand at TOFF. */
     void write(Insn i, int w) {
         boolean flat = flat(i.seg);
+        boolean physical = flat && memory.physical() != null;
         c.loadConstant(memory.writeTag());
         c.loadConstant(memory.writePa());
         c.loadConstant(memory.ram());
         if (!flat) {
             c.loadConstant(memory.segments()[i.seg]);
+        } else if (physical) {
+            c.loadConstant(memory.physical().kinds());
         }
         c.lload(TOFF);
         c.lload(TV);
         c.lload(UTAG);
-        c.invokestatic(CD_MEM, "write" + w * 8 + (flat ? "f" : ""), flat ? MTD_WRITE_FLAT : MTD_WRITE);
+        if (physical) {
+            physical("write" + w * 8 + "p", MTD_WRITE_PHYS);
+        } else {
+            c.invokestatic(CD_MEM, "write" + w * 8 + (flat ? "f" : ""), flat ? MTD_WRITE_FLAT : MTD_WRITE);
+        }
+    }
+
+    /** Calls the physical access {@code name} of {@link JitMem}, its window's length the last argument. */
+    private void physical(String name, MethodTypeDesc type) {
+        c.loadConstant(memory.physical().span());
+        c.invokestatic(CD_MEM, name, type);
+        physicalUsed = true;
     }
 }

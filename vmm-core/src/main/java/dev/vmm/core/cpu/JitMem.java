@@ -2,6 +2,7 @@ package dev.vmm.core.cpu;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import dev.vmm.core.memory.PhysicalMemory;
 
 /**
  * The memory accesses of compiled blocks ({@link JitEmit}). The fast path, an access within the
@@ -26,6 +27,12 @@ final class JitMem {
 
     /** The one {@link Miss}: it carries nothing (no message, no stack trace, no suppressed exceptions). */
     static final Miss MISS = new Miss();
+
+    /**
+     * Where the physical accesses' window of RAM starts ({@link #read32p}): below 1 MiB lie the
+     * legacy holes (VGA memory, option ROMs, the BIOS), which the full path handles.
+     */
+    static final long LOW_RAM = 0x10_0000;
 
     private JitMem() {
     }
@@ -67,6 +74,37 @@ final class JitMem {
         if (!s.flat) {
             throw MISS;
         }
+    }
+
+    /**
+     * Throws {@link #MISS} unless linear addresses are still physical ones ({@link Mmu#physical}) and
+     * the physical layout is still the one of count {@code layout} ({@link Mmu#jitLayout}). A region
+     * compiled with physical accesses checks this once at entry: nothing that runs inside a region
+     * writes CR0 or moves the A20 gate (such instructions end their block and do not chain), and a
+     * device that changes the layout does so between blocks.
+     */
+    static void requirePhysical(Mmu m, int layout) {
+        if (!m.physical() || m.jitLayout != layout) {
+            throw MISS;
+        }
+    }
+
+    /**
+     * True if a {@code size}-byte access at physical address {@code pa} lies within the window of
+     * RAM from {@link #LOW_RAM} that is {@code span} bytes long (a constant of the compiled code).
+     */
+    private static boolean inWindow(long pa, int size, long span) {
+        return Long.compareUnsigned(pa - LOW_RAM, span - size) <= 0;
+    }
+
+    /**
+     * True if a {@code size}-byte write at {@code pa}, within the window, may go to RAM directly:
+     * it stays within one page, and that page is RAM without decoded code ({@code kinds}, the page
+     * kinds of {@link dev.vmm.core.memory.PhysicalMemory#pageKinds}).
+     */
+    private static boolean writable(byte[] kinds, long pa, int size, long span) {
+        return inWindow(pa, size, span) && (pa & 0xFFF) <= 0x1000 - size
+                && kinds[(int) (pa >>> 12)] == PhysicalMemory.RAM;
     }
 
     /**
@@ -196,5 +234,46 @@ final class JitMem {
             return;
         }
         throw MISS;
+    }
+
+    // The accesses of a region compiled while linear addresses were physical ones (paging off, A20
+    // on: requirePhysical), through a flat segment: within the window of RAM above 1 MiB, known
+    // when the region was compiled, the linear address is the offset in guest RAM, without the
+    // TLB; outside it (the first MiB, devices) they take the TLB's path above.
+
+    static long read8p(long[] tag, long[] tpa, MemorySegment ram, long lin, long user, long span) {
+        return inWindow(lin, 1, span) ? ram.get(ValueLayout.JAVA_BYTE, lin) & 0xFF : read8f(tag, tpa, ram, lin, user);
+    }
+
+    static long read16p(long[] tag, long[] tpa, MemorySegment ram, long lin, long user, long span) {
+        return inWindow(lin, 2, span) ? ram.get(U16, lin) & 0xFFFF : read16f(tag, tpa, ram, lin, user);
+    }
+
+    static long read32p(long[] tag, long[] tpa, MemorySegment ram, long lin, long user, long span) {
+        return inWindow(lin, 4, span) ? ram.get(U32, lin) & 0xFFFF_FFFFL : read32f(tag, tpa, ram, lin, user);
+    }
+
+    static void write8p(long[] tag, long[] tpa, MemorySegment ram, byte[] kinds, long lin, long v, long user, long span) {
+        if (writable(kinds, lin, 1, span)) {
+            ram.set(ValueLayout.JAVA_BYTE, lin, (byte) v);
+        } else {
+            write8f(tag, tpa, ram, lin, v, user);
+        }
+    }
+
+    static void write16p(long[] tag, long[] tpa, MemorySegment ram, byte[] kinds, long lin, long v, long user, long span) {
+        if (writable(kinds, lin, 2, span)) {
+            ram.set(U16, lin, (short) v);
+        } else {
+            write16f(tag, tpa, ram, lin, v, user);
+        }
+    }
+
+    static void write32p(long[] tag, long[] tpa, MemorySegment ram, byte[] kinds, long lin, long v, long user, long span) {
+        if (writable(kinds, lin, 4, span)) {
+            ram.set(U32, lin, (int) v);
+        } else {
+            write32f(tag, tpa, ram, lin, v, user);
+        }
     }
 }

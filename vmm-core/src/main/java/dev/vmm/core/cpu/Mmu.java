@@ -55,6 +55,11 @@ public final class Mmu {
     final long[] jitWTag = new long[TLB_SIZE];
     final long[] jitWPa = new long[TLB_SIZE];
     static final long USER_TAG = 1L << 40;
+    /** Counts the changes of the physical layout (pages that became or stopped being RAM), see {@link JitMem#requirePhysical}. */
+    int jitLayout;
+    /** {@link #jitWindow}, as found at layout count {@link #windowLayout}. */
+    private long window;
+    private int windowLayout = -1;
     /** Guest RAM, for the JIT's direct accesses. */
     final java.lang.foreign.MemorySegment ram;
 
@@ -62,8 +67,32 @@ public final class Mmu {
         this.cpu = cpu;
         this.mem = mem;
         this.ram = mem.ram();
-        mem.setLayoutListener(this::jitFlush);     // a page that stopped being RAM must leave the JIT's TLB
+        mem.setLayoutListener(() -> {     // a page that stopped being RAM must leave the JIT's TLB and window
+            jitFlush();
+            jitLayout++;
+        });
         flushAll();
+    }
+
+    /** True if linear addresses are physical addresses: paging is off and the A20 gate is open. */
+    boolean physical() {
+        return (cpu.cr0 & Cpu.CR0_PG) == 0 && a20Mask == -1L;
+    }
+
+    /**
+     * The length of the window of RAM from {@link JitMem#LOW_RAM}: the pages from there on that are
+     * RAM (with or without decoded code), up to the first that is not. 0 if there is none.
+     */
+    long jitWindow() {
+        if (windowLayout != jitLayout) {
+            long pa = JitMem.LOW_RAM;
+            while ((mem.kind(pa) & 0xF) == PhysicalMemory.RAM) {
+                pa += 4096;
+            }
+            window = pa - JitMem.LOW_RAM;
+            windowLayout = jitLayout;
+        }
+        return window;
     }
 
     PhysicalMemory mem() {

@@ -134,6 +134,14 @@ public final class PhysicalMemory implements AutoCloseable {
         layoutListener.run();
     }
 
+    /**
+     * The kind of every page by page number, as {@link #kind} gives it: the array itself, for the
+     * JIT's compiled writes to check a page at the cost of one load. Callers must not change it.
+     */
+    public byte[] pageKinds() {
+        return kinds;
+    }
+
     /** The kind of the page holding {@code pa} (one of the constants, possibly with {@link #CODE}). */
     public int kind(long pa) {
         long p = pa >>> 12;
