@@ -13,7 +13,7 @@ import ch.qos.logback.core.spi.ContextAwareBase;
 /**
  * The runtime logging of the vmm command: warnings and errors only, on stderr, so stdout stays
  * free for the guest console and command output. Set up in code, which spares every start of the
- * command logback's XML configuration (about 0.15 s). A configuration file of one's own still
+ * command logback's XML configuration (about 0.1 s). A configuration file of one's own still
  * works: with {@code -Dlogback.configurationFile=...}, or a {@code logback-test.xml} on the class
  * path (the tests'), logback's own configurators read it instead.
  */
