@@ -330,10 +330,25 @@ public final class PhysicalMemory implements AutoCloseable {
         // ROM and unmapped: writes are dropped, as on real boards.
     }
 
-    /** Copies {@code data} into guest physical memory (RAM pages only; used by loaders). */
+    /**
+     * Writes {@code data} to guest physical memory from {@code pa} as byte writes would (loaders):
+     * a page of plain RAM without decoded code in one copy, any other page byte by byte
+     * ({@link #write8}: a code page's instructions are dropped, ROM and holes ignore it, MMIO gets
+     * the bytes).
+     */
     public void load(long pa, byte[] data) {
-        for (int i = 0; i < data.length; i++) {
-            write8(pa + i, data[i]);
+        int i = 0;
+        while (i < data.length) {
+            long a = pa + i;
+            int n = (int) Math.min(data.length - i, 0x1000 - (a & 0xFFF));
+            if (kind(a) == RAM) {
+                MemorySegment.copy(data, i, ramSeg, ValueLayout.JAVA_BYTE, a, n);
+            } else {
+                for (int k = 0; k < n; k++) {
+                    write8(a + k, data[i + k]);
+                }
+            }
+            i += n;
         }
     }
 
