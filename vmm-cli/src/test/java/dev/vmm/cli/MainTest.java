@@ -52,4 +52,40 @@ class MainTest {
         assertEquals(2, code);
         assertTrue(err.toString().contains("Usage: vmm"), err::toString);
     }
+
+    @Test
+    void aNamedSubcommandIsTheOnlyOneBuiltAndParsesAsWithAll() {
+        String[] args = {"run", "--kernel", "k", "--memory", "64M", "--deterministic"};
+        CommandLine only = Main.commandLine(args);
+        assertEquals(java.util.Set.of("run"), only.getSubcommands().keySet());
+        CommandLine all = Main.commandLine();
+        assertEquals(Main.SUBCOMMANDS.size(), all.getSubcommands().size());
+        CommandLine.ParseResult a = only.parseArgs(args).subcommand();
+        CommandLine.ParseResult b = all.parseArgs(args).subcommand();
+        assertEquals(b.matchedOptions().stream().map(o -> o.longestName() + "=" + o.getValue()).toList(),
+                a.matchedOptions().stream().map(o -> o.longestName() + "=" + o.getValue()).toList());
+    }
+
+    @Test
+    void anUnknownNameIsAUsageErrorWhoseUsageListsEverySubcommand() {
+        CommandLine cmd = Main.commandLine(new String[] {"rn"});
+        assertEquals(Main.SUBCOMMANDS.size(), cmd.getSubcommands().size());
+        cmd.setOut(new PrintWriter(out, true));
+        cmd.setErr(new PrintWriter(err, true));
+        assertEquals(2, cmd.execute("rn"));
+        assertTrue(err.toString().contains("Unmatched argument at index 0: 'rn'"), err::toString);
+        for (Class<?> c : Main.SUBCOMMANDS) {
+            String name = c.getAnnotation(CommandLine.Command.class).name();
+            assertTrue(err.toString().contains("  " + name + " "), name + " in " + err);
+        }
+    }
+
+    @Test
+    void helpListsEverySubcommand() {
+        assertEquals(0, run("--help"));
+        for (Class<?> c : Main.SUBCOMMANDS) {
+            String name = c.getAnnotation(CommandLine.Command.class).name();
+            assertTrue(out.toString().contains(name), name + " in " + out);
+        }
+    }
 }
