@@ -14,7 +14,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/** The {@code vmm} command: entry point of the launcher script. */
+/**
+ * The {@code vmm} command: entry point of the launcher script. Its subcommands are added by
+ * {@link #commandLine(String[])}, not by its annotation: use that, not {@code new CommandLine(new Main())}.
+ */
 @Command(
         name = "vmm",
         mixinStandardHelpOptions = true,

@@ -44,7 +44,7 @@ class ExportImportTest {
     private int exec(Object command, String... args) {
         out = new StringWriter();
         err = new StringWriter();
-        CommandLine cmd = new CommandLine(command);
+        CommandLine cmd = command instanceof CommandLine c ? c : new CommandLine(command);
         cmd.setOut(new PrintWriter(out, true));
         cmd.setErr(new PrintWriter(err, true));
         return cmd.execute(args);
@@ -136,13 +136,13 @@ class ExportImportTest {
 
         // the imported machine boots: its disk through the BIOS, its kernel directly
         Path serial = dir.resolve("serial.txt");
-        int code = exec(Main.commandLine().getCommand(), "run", "--disk",
+        int code = exec(Main.commandLine(), "run", "--disk",
                 back.disks().get(0), "--serial", "file:" + serial, "--debug-exit",
                 "--deterministic");
         assertEquals((0x2A << 1) | 1, code, err::toString);
         assertTrue(Files.readString(serial).contains("serial ok"));
         Path con = dir.resolve("con.txt");
-        code = exec(Main.commandLine().getCommand(), "run", "--kernel", back.kernel().toString(),
+        code = exec(Main.commandLine(), "run", "--kernel", back.kernel().toString(),
                 "--initrd", back.initrd().toString(), "--append", back.append(), "--serial",
                 "none", "--debugcon", con.toString(), "--debug-exit", "--deterministic");
         assertEquals((7 << 1) | 1, code, err::toString);
