@@ -44,8 +44,8 @@ public final class Main implements Callable<Integer> {
 
     /**
      * Builds the command line for {@code vmm} to run {@code args}: with only the subcommand that
-     * {@code args[0]} names, if it names one, else with all of them (for the usage, and the
-     * suggestions of a mistyped name). Picocli reflects over each command it is given: all of them
+     * {@code args[0]} names, if it names one, else with all of them (for the usage, which a
+     * mistyped name's error shows too). Picocli reflects over each command it is given: all of them
      * took about 0.15 s more than {@code run} alone, at the start of every boot.
      */
     public static CommandLine commandLine(String[] args) {
