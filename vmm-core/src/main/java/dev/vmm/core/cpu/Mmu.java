@@ -86,7 +86,7 @@ public final class Mmu {
     long jitWindow() {
         if (windowLayout != jitLayout) {
             long pa = JitMem.LOW_RAM;
-            while ((mem.kind(pa) & 0xF) == PhysicalMemory.RAM) {
+            while (mem.ramOffset(pa) >= 0) {
                 pa += 4096;
             }
             window = pa - JitMem.LOW_RAM;
