@@ -183,6 +183,46 @@ class JitRegionTest {
         }
     }
 
+    /**
+     * A loop of eight blocks of 40 loads each (mov eax, [ebx+k]; then jmp to the next block, the last
+     * back to the first): its region would take all eight, far more bytecode than
+     * {@link Jit#MAX_REGION_CODE}, and two of them fit. Halving the region after each build built
+     * it three times (eight, four, then two members). The estimate from the instructions (at the
+     * bytes per instruction assumed before the first build, more than these loads take) cuts it to
+     * one member before the first build, whose own bytes per instruction then say that two fit:
+     * the same region, built twice.
+     */
+    @Test
+    void aRegionFarTooBigIsCutBeforeItIsBuilt() {
+        int blockBytes = 40 * 3 + 2;
+        int[] code = new int[8 * blockBytes];
+        for (int k = 0; k < 8; k++) {
+            int at = k * blockBytes;
+            for (int i = 0; i < 40; i++) {
+                code[at + 3 * i] = 0x8B;                // mov eax, [ebx+4i]
+                code[at + 3 * i + 1] = 0x43;
+                code[at + 3 * i + 2] = 4 * i;
+            }
+            int next = (k + 1) % 8 * blockBytes;
+            code[at + 120] = 0xEB;                      // jmp next
+            code[at + 121] = (next - (at + 122)) & 0xFF;
+        }
+        try (CpuFixture f = new CpuFixture(1 << 20)) {
+            f.load(CODE, code).flat32(CODE);
+            f.cpu.setExecMode(Cpu.EXEC_BLOCKS);
+            f.cpu.r[Cpu.EBX] = 0x20000;
+            f.run(41 * 8 * 10);
+            Block head = block(f, CODE);
+            assertEquals(8, JitRegion.members(head, CODE, f.cpu).size(), "the region's candidates");
+            Jit jit = new Jit(f.cpu, f.cpu.code);
+            f.cpu.rip = CODE;
+            CompiledBlock cb = jit.compile(head);
+            assertNotNull(cb, "not compiled");
+            assertEquals(2, cb.members.length, "members");
+            assertEquals(2, jit.buildCount(), "classes built");
+        }
+    }
+
     private static void putRel32(int[] code, int at, int v) {
         for (int b = 0; b < 4; b++) {
             code[at + b] = (v >>> (8 * b)) & 0xFF;
