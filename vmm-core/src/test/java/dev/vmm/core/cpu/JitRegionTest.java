@@ -194,7 +194,7 @@ class JitRegionTest {
      */
     @Test
     void aRegionFarTooBigIsCutBeforeItIsBuilt() {
-        int blockBytes = 40 * 3 + 2;
+        int blockBytes = 40 * 3 + 5;
         int[] code = new int[8 * blockBytes];
         for (int k = 0; k < 8; k++) {
             int at = k * blockBytes;
@@ -203,15 +203,15 @@ class JitRegionTest {
                 code[at + 3 * i + 1] = 0x43;
                 code[at + 3 * i + 2] = 4 * i;
             }
-            int next = (k + 1) % 8 * blockBytes;
-            code[at + 120] = 0xEB;                      // jmp next
-            code[at + 121] = (next - (at + 122)) & 0xFF;
+            code[at + 120] = 0xE9;                      // jmp next (rel32)
+            putRel32(code, at + 121, (k + 1) % 8 * blockBytes - (at + 125));
         }
         try (CpuFixture f = new CpuFixture(1 << 20)) {
             f.load(CODE, code).flat32(CODE);
             f.cpu.setExecMode(Cpu.EXEC_BLOCKS);
             f.cpu.r[Cpu.EBX] = 0x20000;
             f.run(41 * 8 * 10);
+            assertEquals(CODE, f.cpu.rip, "ten rounds of the loop");
             Block head = block(f, CODE);
             assertEquals(8, JitRegion.members(head, CODE, f.cpu).size(), "the region's candidates");
             Jit jit = new Jit(f.cpu, f.cpu.code);
