@@ -165,7 +165,7 @@ final class Jit {
      * failure logs it and leaves the block to the interpreter for good. A region whose code would be
      * too big for HotSpot loses its later members; a single block that is still too big is compiled
      * up to a shorter prefix (the code then ends there, and the dispatcher goes on with the block at
-     * the next instruction).
+     * the next instruction). See {@link #fit}.
      */
     CompiledBlock compile(Block b) {
         try {
