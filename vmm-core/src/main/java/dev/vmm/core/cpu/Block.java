@@ -52,6 +52,14 @@ final class Block {
     int member;
     /** Physical address of the first byte. */
     final long pa;
+    /**
+     * The physical page the block's last bytes come from if its one instruction goes on into the
+     * next linear page (a crossing block, {@link CodeCache#block}), else -1. Such a block is valid
+     * only while the next linear page still translates to this page: the dispatcher takes it only
+     * from a lookup or a {@link Link}, and a compiled region that holds it checks that page before
+     * it goes on into it ({@link JitMem#tailAt}).
+     */
+    final long tail;
     /** The code cache's array of the blocks of this page when this block was registered in it. */
     Block[] home;
     /**
@@ -66,10 +74,15 @@ final class Block {
     Link link1;
 
     Block(Insn[] insns, int bytes, int mode, long pa) {
+        this(insns, bytes, mode, pa, -1);
+    }
+
+    Block(Insn[] insns, int bytes, int mode, long pa, long tail) {
         this.insns = insns;
         this.bytes = bytes;
         this.mode = mode;
         this.pa = pa;
+        this.tail = tail;
         this.chains = chainsAfter(insns[insns.length - 1]);
     }
 
@@ -87,7 +100,8 @@ final class Block {
      * A remembered lookup: the block the code cache gave for {@code rip} under a CS base, a TLB
      * epoch, a privilege and paging state. It is valid again whenever all of these are the same and
      * the target is still cached, because the lookup would then find the same block (the same
-     * linear address, translated through the same TLB contents, to the same decoded bytes).
+     * linear address, translated through the same TLB contents, to the same decoded bytes; for a
+     * crossing block, its next linear page too).
      */
     record Link(Block target, long rip, long csBase, int epoch, boolean user, long pg) {
     }

@@ -260,14 +260,18 @@ final class BlockRunner {
         return c.icount != chainCount || c.rip != chainRip ? null : onPage(p, cs, lin);
     }
 
-    /** The block at {@code lin} if {@code p}, which just ran to there, may be followed by it without a lookup (see {@link #samePage}). */
+    /**
+     * The block at {@code lin} if {@code p}, which just ran to there, may be followed by it without a
+     * lookup (see {@link #samePage}): not a crossing block ({@link Block#tail}), whose next page a
+     * lookup translates too.
+     */
     private Block onPage(Block p, Segment cs, long lin) {
         Block[] home = p.home;
         if (lin >>> 12 != chainPage || home == null) {
             return null;
         }
         Block t = home[(int) (lin & 0xFFF)];
-        return t != null && t.mode == p.mode && cpu.rip + t.bytes - 1 <= cs.limit ? t : null;
+        return t != null && t.mode == p.mode && t.tail < 0 && cpu.rip + t.bytes - 1 <= cs.limit ? t : null;
     }
 
     /**

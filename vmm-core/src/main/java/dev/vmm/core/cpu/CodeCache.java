@@ -9,8 +9,9 @@ import dev.vmm.core.memory.PhysicalMemory;
  * too, with the physical page its tail came from ({@link Insn#nextPa}): that page is marked as code,
  * a write to it drops the pages whose instructions reach into it, and each fetch of such an
  * instruction translates the next linear page again (faulting there as a byte-by-byte fetch would)
- * and uses the cached decoding only if it still leads to that page. It never joins a block: it runs
- * on its own through {@link #fetch}.
+ * and uses the cached decoding only if it still leads to that page. It never joins a block of other
+ * instructions: it is a block of its own, which a lookup takes only while the next linear page still
+ * leads to that page ({@link #block}).
  *
  * <p>The cache forgets code that stopped running: every {@link #SWEEP_INSTRUCTIONS} retired
  * instructions, or every {@link #SWEEP_NANOS} of host time for a guest that idles, {@link #sweep} drops the decoded instructions and blocks (compiled ones included) of
@@ -205,9 +206,10 @@ final class CodeCache {
 
     /**
      * The basic block at CS:rip, decoded now if it is not cached yet; null if it cannot be executed
-     * as a block (not plain RAM, too near the page end, undecodable first instruction, or the CS limit
-     * falls inside it): the caller then fetches one instruction. Raises the faults of the fetch of
-     * the first byte (#GP for the CS limit, #PF) exactly as {@link #fetch} does.
+     * as a block (not plain RAM, undecodable first instruction, or the CS limit falls inside it):
+     * the caller then fetches one instruction. Raises the faults of the fetch of the first byte (#GP
+     * for the CS limit, #PF) exactly as {@link #fetch} does. An instruction that goes on into the
+     * next page is a block of its own ({@link #crossing}), whose lookup also translates that page.
      */
     Block block() {
         Segment cs = cpu.seg[Cpu.CS];
@@ -238,8 +240,14 @@ final class CodeCache {
         int mode = cpu.codeSize();
         Block[] bp = blocks[page];
         Block b = bp == null ? null : bp[(int) (pa & 0xFFF)];
+        if (b != null && b.tail >= 0 && !(reachesNextPage(cs, ip, lin) && tailStill(b.tail, lin, user))) {
+            b = null;
+        }
         if (b == null || b.mode != mode) {
             b = build(pa, mode);
+            if (b == null && crosses(pa, mode)) {
+                b = crossing(pa, mode, cs, ip, lin, user);
+            }
             if (b == null) {
                 return null;
             }
@@ -248,6 +256,34 @@ final class CodeCache {
             return null;
         }
         return b;
+    }
+
+    /**
+     * The crossing block at {@code pa} (CS:ip, linear {@code lin}), whose one instruction goes on
+     * into the next linear page, made now: null if the instruction there does not cross, or its
+     * tail is not plain RAM, or the CS limit ends before the page does (the caller then fetches it
+     * on its own, faulting as it should). Fetching it raises the faults of the whole instruction
+     * ({@link #fetch}), which is about to run. It is registered in the page's blocks like any other,
+     * and dropped with the page, also when its tail's page is written ({@link #crossers}); a lookup
+     * takes it only while the next linear page still translates to its {@link Block#tail}.
+     */
+    private Block crossing(long pa, int mode, Segment cs, long ip, long lin, boolean user) {
+        if (!reachesNextPage(cs, ip, lin)) {
+            return null;
+        }
+        Insn i = fetch();
+        if (i.nextPa < 0) {
+            return null;
+        }
+        Block b = new Block(new Insn[] {i}, i.len, mode, pa, i.nextPa);
+        register(b, (int) (pa >>> 12), (int) (pa & 0xFFF));
+        return b;
+    }
+
+    /** True if the instruction at {@code pa} (plain RAM, its page's instructions cached) goes on into the next page. */
+    private boolean crosses(long pa, int mode) {
+        Insn first = pages[(int) (pa >>> 12)][(int) (pa & 0xFFF)];
+        return first != null && first.mode == mode ? first.nextPa >= 0 : decodeInPage(pa, mode) == null;
     }
 
     /** Decodes the block at {@code pa} (caching its instructions in the page) and registers it. */
@@ -285,16 +321,21 @@ final class CodeCache {
             return null;
         }
         Block b = new Block(java.util.Arrays.copyOf(list, n), off - start, mode, pa);
+        register(b, page, start);
+        return b;
+    }
+
+    /** Puts {@code b} into the slot of its page and offset, replacing (and forgetting) what was there. */
+    private void register(Block b, int page, int start) {
         Block[] bp = blocks[page];
         if (bp == null) {
             bp = blocks[page] = new Block[4096];
         }
         if (bp[start] != null) {
-            forget(new Block[] {bp[start]});    // built for the other mode: replaced
+            forget(new Block[] {bp[start]});    // built for the other mode, or for another tail: replaced
         }
         bp[start] = b;
         b.home = bp;
-        return b;
     }
 
     /** Every cached block (for tests). */
@@ -318,7 +359,8 @@ final class CodeCache {
      * takes it out ({@link #drop}, {@link #flushAll}, a block built over it) {@link #forget}s it.
      */
     boolean live(Block b) {
-        return b.home != null && (mem.kind(b.pa) & 0x0F) == PhysicalMemory.RAM;
+        return b.home != null && (mem.kind(b.pa) & 0x0F) == PhysicalMemory.RAM
+                && (b.tail < 0 || (mem.kind(b.tail) & 0x0F) == PhysicalMemory.RAM);
     }
 
     private void remember(long lin, boolean user, long pa, Insn[] p) {
@@ -407,17 +449,33 @@ final class CodeCache {
      * fetch would at the first byte on the next page (#GP beyond the CS limit, else #PF).
      */
     private boolean stillCrosses(Insn i, Segment cs, long ip, long lin, boolean user) {
-        long room = 0x1000 - (lin & 0xFFF);
-        if (ip + room > cs.limit) {
+        if (!reachesNextPage(cs, ip, lin)) {
             throw cpu.gp(0);
         }
-        long next = nextPage(lin, user);
-        return (next & ~0xFFFL) == i.nextPa && (mem.kind(next) & 0x0F) == PhysicalMemory.RAM;
+        return tailStill(i.nextPa, lin, user);
     }
 
-    /** The physical address of the start of the linear page after {@code lin}'s (may fault). */
+    /** True if the CS limit lets the code at CS:ip (linear {@code lin}) go on into the next linear page. */
+    private static boolean reachesNextPage(Segment cs, long ip, long lin) {
+        return ip + (0x1000 - (lin & 0xFFF)) <= cs.limit;
+    }
+
+    /** True if the linear page after {@code lin}'s translates to {@code tail}, plain RAM (may fault). */
+    private boolean tailStill(long tail, long lin, boolean user) {
+        long next = nextPage(lin, user);
+        return (next & ~0xFFFL) == tail && (mem.kind(next) & 0x0F) == PhysicalMemory.RAM;
+    }
+
+    /**
+     * The physical address of the start of the linear page after {@code lin}'s (may fault), which
+     * the JIT's TLB then has too: compiled regions check a crossing member's next page there
+     * ({@link JitMem#tailAt}).
+     */
     private long nextPage(long lin, boolean user) {
-        return cpu.mmu.translate(((lin | 0xFFF) + 1) & 0xFFFF_FFFFL, Mmu.EXEC, user);
+        long next = ((lin | 0xFFF) + 1) & 0xFFFF_FFFFL;
+        long pa = cpu.mmu.translate(next, Mmu.EXEC, user);
+        cpu.mmu.jitFill(next, false, user);
+        return pa;
     }
 
     /**

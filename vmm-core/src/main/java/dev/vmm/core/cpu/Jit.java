@@ -85,6 +85,8 @@ final class Jit {
     static final MethodTypeDesc MTD_EXEC = MethodTypeDesc.of(CD_void, CD_CPU, CD_INSN);
     private static final MethodTypeDesc MTD_CODE_AT = MethodTypeDesc.of(CD_boolean, JitCode.CD_LONGS, JitCode.CD_LONGS,
             JitCode.CD_SEGMENT, CD_CPU, CD_long, CD_long, CD_BLOCK);
+    private static final MethodTypeDesc MTD_TAIL_AT = MethodTypeDesc.of(CD_boolean, JitCode.CD_LONGS, JitCode.CD_LONGS,
+            JitCode.CD_SEGMENT, CD_CPU, CD_long, CD_long);
     private static final MethodTypeDesc MTD_INIT = MethodTypeDesc.of(CD_void);
     private static final MethodTypeDesc MTD_REQUIRE_FLAT = MethodTypeDesc.of(CD_void, JitCode.CD_SEGMENT);
     private static final ClassDesc CD_MMU = ClassDesc.of("dev.vmm.core.cpu.Mmu");
@@ -609,8 +611,9 @@ final class Jit {
      * {@code from}'s {@link JitRegion#successors} and fits in what is left of the budget, and nothing else
      * has to be looked at first (no stop request, no code write, no interrupt hint); otherwise
      * leaves. A member on another page than the head's ({@code remote[m]} not null) must also be
-     * the code at rip now ({@link JitMem#codeAt}). A block that jumps back to its own start thus
-     * loops in place.
+     * the code at rip now ({@link JitMem#codeAt}), and a crossing member's next page must still be
+     * its tail's ({@link JitMem#tailAt}). A block that jumps back to its own start thus loops in
+     * place.
      *
      * <p>Each member has a switch of its own over its successors only. A switch over all members
      * made a region's code grow with the square of its members, and left room for 2-4 members under
@@ -679,6 +682,16 @@ final class Jit {
                     c.loadConstant(t.pa);
                     c.loadConstant(block);
                     c.invokestatic(CD_MEM, "codeAt", MTD_CODE_AT);
+                    c.ifeq(exit);
+                }
+                if (t.tail >= 0) {
+                    c.loadConstant(e.memory.readTag());
+                    c.loadConstant(e.memory.readPa());
+                    c.loadConstant(e.memory.segments()[Cpu.CS]);
+                    c.aload(CPU);
+                    c.lload(JitEmit.UTAG);
+                    c.loadConstant(t.tail);
+                    c.invokestatic(CD_MEM, "tailAt", MTD_TAIL_AT);
                     c.ifeq(exit);
                 }
                 c.goto_(target);

@@ -126,6 +126,18 @@ final class JitMem {
     }
 
     /**
+     * True if the linear page after rip's ({@code cs:c.rip}) leads to {@code tail}, the page a
+     * crossing block's last bytes came from ({@link Block#tail}), as {@link #codeAt} checks a page:
+     * through the JIT TLB, which the code cache fills for that page when it looks such a block up.
+     * The block's bytes there are still those decoded, or a write there would have dropped it.
+     */
+    static boolean tailAt(long[] tag, long[] tpa, Segment cs, Cpu c, long user, long tail) {
+        long next = ((((cs.base + c.rip) & 0xFFFF_FFFFL) >>> 12) + 1) & 0xF_FFFF;
+        int k = (int) next & (tag.length - 1);
+        return tag[k] == (next | user) && tpa[k] == tail && (c.efer & Cpu.EFER_NXE) == 0;
+    }
+
+    /**
      * Thrown (preallocated, without stack trace) when an access cannot take the fast path. The
      * compiled block catches it, rewinds to the instruction's start (nothing of it has happened: the
      * inline forms write registers, memory and flags only after their last access) and runs that

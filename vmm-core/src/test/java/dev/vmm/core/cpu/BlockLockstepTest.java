@@ -400,8 +400,66 @@ class BlockLockstepTest {
         assertTrue(j.compiled() > 0, "the JIT compiled no block");
     }
 
-    /** What the JIT made of a lockstep run: blocks compiled, and blocks compiled into the regions of others. */
-    private record Jitted(long compiled, long chained) {
+    /**
+     * An instruction that goes on into the next page is a block of its own ({@link Block#tail}),
+     * which the dispatcher takes without fetching it again only while the next linear page leads to
+     * the same physical page. A loop on the end of one page runs a MOV EAX, imm32 whose last two
+     * bytes lie on the next, then the rest of the loop there. Every 256 iterations it maps that
+     * linear page to the other of two physical pages, which hold the same code after other
+     * immediate bytes, and invalidates its TLB entry; every 1,024 it also writes the immediate's last
+     * byte (a code write on the tail's page, which drops the crossing block). The JIT compiles the
+     * loop into one region, which checks the crossing member's next page before it enters it.
+     */
+    @Test
+    void aCrossingInstructionIsABlockWhileItsNextPageStaysTheSame() {
+        byte[] tail = {
+            0x33, 0x44,                                                     // 0x1000: imm32's last bytes
+            0x31, (byte) 0xC8,                                              // 0x1002: xor eax, ecx
+            (byte) 0xF7, (byte) 0xC6, (byte) 0xFF, 0, 0, 0,                 // 0x1004: test esi, 0xff
+            0x75, (byte) 0xEC,                                              // 0x100a: jnz 0xff8
+            (byte) 0x81, 0x35, 0x44, 0x10, 0x05, 0x00, 0, 0x30, 0, 0,       // 0x100c: xor dword [PTE of CODE + 0x1000], 0x3000
+            0x0F, 0x01, 0x3D, 0x00, 0x10, 0x01, 0x00,                       // 0x1016: invlpg [CODE + 0x1000]
+            (byte) 0xF7, (byte) 0xC6, 0, 0x03, 0, 0,                        // 0x101d: test esi, 0x300
+            0x75, (byte) 0xD3,                                              // 0x1023: jnz 0xff8
+            (byte) 0x89, (byte) 0xF0,                                       // 0x1025: mov eax, esi
+            (byte) 0xC1, (byte) 0xE8, 0x0A,                                 // 0x1027: shr eax, 10
+            (byte) 0x88, 0x05, 0x01, 0x10, 0x01, 0x00,                      // 0x102a: mov [CODE + 0x1001], al
+            (byte) 0xE9, (byte) 0xC3, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, // 0x1030: jmp 0xff8
+        };
+        byte[] program = {
+            (byte) 0xE9, (byte) 0xF3, 0x0F, 0, 0,                           // 0: jmp 0xff8
+        };
+        byte[] loop = {
+            0x46,                                                           // 0xff8: inc esi
+            0x01, (byte) 0xC3,                                              // 0xff9: add ebx, eax
+            (byte) 0x90, (byte) 0x90,                                       // 0xffb: nop; nop
+            (byte) 0xB8, 0x11, 0x22,                                        // 0xffd: mov eax, 0x44332211 (goes on at 0x1000)
+        };
+        for (int mode : new int[] {Cpu.EXEC_BLOCKS, Cpu.EXEC_JIT}) {
+            Jitted j = lockstep(program, mode, new Random(41), 60_000, false, f -> {
+                f.load(CODE + 0xFF8, loop);
+                f.load(CODE + 0x1000, tail);
+                f.load(CODE + 0x2000, tail);
+                f.load(CODE + 0x2000, 0x55, 0x66);      // the other page: other immediate bytes
+                for (int k = 0; k < 256; k++) {
+                    f.mem.write32(PAGE_TABLE + 4L * k, (int) (k * 0x1000L | 3));
+                }
+                f.mem.write32(PAGE_DIRECTORY, (int) (PAGE_TABLE | 3));
+                f.cpu.cr3 = PAGE_DIRECTORY;
+                f.cpu.cr0 |= Cpu.CR0_PG;
+                f.cpu.mmu.flushAll();
+            });
+            assertEquals(1, j.crossing(), "mode " + mode + ": crossing blocks cached at the end");
+            assertEquals(mode == Cpu.EXEC_JIT ? 1 : 0, j.crossingCompiled(), "mode " + mode + ": crossing blocks compiled");
+        }
+    }
+
+    /**
+     * What the JIT made of a lockstep run: blocks compiled, blocks compiled into the regions of
+     * others, and crossing blocks ({@link Block#tail}) cached at the end, and how many of them are
+     * compiled.
+     */
+    private record Jitted(long compiled, long chained, long crossing, long crossingCompiled) {
     }
 
     /** Runs {@code program} (an endless loop at CODE) on both CPUs and compares them after every slice. */
@@ -443,7 +501,9 @@ class BlockLockstepTest {
             }
             assertTrue(oracle.cpu.instructionCount() >= total);
             assertEquals(0, fast.cpu.blocks.failedBlocks(), "blocks the JIT failed to compile");
-            return new Jitted(fast.cpu.blocks.compiledBlocks(), fast.cpu.blocks.chainedBlocks());
+            java.util.List<Block> crossing = fast.cpu.code.cachedBlocks().stream().filter(b -> b.tail >= 0).toList();
+            return new Jitted(fast.cpu.blocks.compiledBlocks(), fast.cpu.blocks.chainedBlocks(), crossing.size(),
+                    crossing.stream().filter(b -> b.compiled != null).count());
         }
     }
 
