@@ -104,6 +104,22 @@ final class Block {
      * crossing block, its next linear page too).
      */
     record Link(Block target, long rip, long csBase, int epoch, boolean user, long pg) {
+        /** The lookup of the block at CS:rip on {@code c} now. */
+        static Link of(Cpu c, Block t) {
+            return new Link(t, c.rip, c.seg[Cpu.CS].base, c.mmu.epoch, c.cpl == 3, c.cr0 & Cpu.CR0_PG);
+        }
+
+        /** The target if a lookup at rip would find it on {@code c} now (rip is the link's), else null. */
+        Block target(Cpu c, CodeCache code) {
+            Segment cs = c.seg[Cpu.CS];
+            Block t = target;
+            if (cs.base != csBase || c.mmu.epoch != epoch || (c.cpl == 3) != user
+                    || (c.cr0 & Cpu.CR0_PG) != pg || c.codeSize() != t.mode
+                    || rip + t.bytes - 1 > cs.limit || !code.live(t)) {
+                return null;
+            }
+            return t;
+        }
     }
 
     /** The remembered successor for the CPU's current state, or null (see {@link Link}). */
@@ -115,20 +131,12 @@ final class Block {
                 return null;
             }
         }
-        Segment cs = c.seg[Cpu.CS];
-        Block t = l.target;
-        if (cs.base != l.csBase || c.mmu.epoch != l.epoch || (c.cpl == 3) != l.user
-                || (c.cr0 & Cpu.CR0_PG) != l.pg || c.codeSize() != t.mode
-                || l.rip + t.bytes - 1 > cs.limit || !code.live(t)) {
-            return null;
-        }
-        return t;
+        return l.target(c, code);
     }
 
-    /** Remembers that {@code t} is the block at {@code c.rip} now. */
-    void remember(Cpu c, Block t) {
-        Link l = new Link(t, c.rip, c.seg[Cpu.CS].base, c.mmu.epoch, c.cpl == 3, c.cr0 & Cpu.CR0_PG);
-        if (link0 != null && link0.rip != c.rip) {
+    /** Remembers {@code l}, a lookup made right after this block ran. */
+    void remember(Link l) {
+        if (link0 != null && link0.rip != l.rip) {
             link1 = link0;
         }
         link0 = l;

@@ -38,6 +38,15 @@ final class BlockRunner {
     private long chainCount = -1;
     private long chainRip;
     private long chainPage;
+    /**
+     * The last lookups, by a hash of their linear address (a direct-mapped cache of {@link #JUMPS}
+     * entries): where a block's two links do not know the next block (the return of a function
+     * called from many places, an indirect jump with many targets), one of these often does, and
+     * is valid under the same conditions as a link ({@link Block.Link#target}).
+     */
+    private final Block.Link[] jumps = new Block.Link[JUMPS];
+    /** Entries of {@link #jumps}: a power of two. */
+    static final int JUMPS = 1024;
 
     BlockRunner(Cpu cpu, CodeCache code) {
         this.cpu = cpu;
@@ -129,6 +138,9 @@ final class BlockRunner {
         if (b == null && p != null) {
             b = p.successor(c, code);
         }
+        if (b == null) {
+            b = jumped(lin);
+        }
         chainCount = -1;
         if (b == null) {
             try {
@@ -143,8 +155,10 @@ final class BlockRunner {
                 c.execute();
                 return;
             }
+            Block.Link l = Block.Link.of(c, b);
+            jumps[slot(lin)] = l;
             if (p != null && p.home != null) {
-                p.remember(c, b);     // only from a live block: a dropped one must not grow links
+                p.remember(l);     // only from a live block: a dropped one must not grow links
             }
         }
         chainPage = lin >>> 12;
@@ -159,8 +173,9 @@ final class BlockRunner {
      * stop was asked for and the count has not reached {@code end}. Nothing a chaining block runs
      * can set IF, TF, RF, an interrupt inhibit, a debug register, HLT or a shutdown, so skipping
      * {@link Cpu#run}'s checks between them is exact. The next block is the one on the same page
-     * ({@link #onPage}) or a remembered successor ({@link Block#successor}, which checks everything a
-     * lookup depends on); if neither is known, the run ends and {@link #runBlock} looks it up.
+     * ({@link #onPage}), a remembered successor ({@link Block#successor}, which checks everything a
+     * lookup depends on) or a recent lookup at its address ({@link #jumps}, checked the same way);
+     * if none is known, the run ends and {@link #runBlock} looks it up.
      *
      * <p>The block that ran last is kept in a local and stored in {@link #prev} only when the run
      * ends: a reference store per block would take the garbage collector's write barrier each time.
@@ -202,6 +217,9 @@ final class BlockRunner {
                 Block t = onPage(b, cs, lin);
                 if (t == null) {
                     t = b.successor(c, code);
+                    if (t == null) {
+                        t = jumped(lin);
+                    }
                     if (t == null) {
                         chainCount = -1;     // runBlock need not try the same page again
                         break;
@@ -247,6 +265,16 @@ final class BlockRunner {
         int m = cb.run(c, gen, watchIntr, left);
         chainPage = ((c.seg[Cpu.CS].base + head + cb.deltas[m]) & 0xFFFF_FFFFL) >>> 12;
         return cb.members[m];
+    }
+
+    /** The block of the last lookup at {@code lin} (CS:rip) if a lookup would find it now, else null (see {@link #jumps}). */
+    private Block jumped(long lin) {
+        Block.Link l = jumps[slot(lin)];
+        return l == null || l.rip() != cpu.rip ? null : l.target(cpu, code);
+    }
+
+    private static int slot(long lin) {
+        return (int) (lin ^ lin >>> 10) & (JUMPS - 1);
     }
 
     /**

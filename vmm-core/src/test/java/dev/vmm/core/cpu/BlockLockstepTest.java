@@ -401,6 +401,43 @@ class BlockLockstepTest {
     }
 
     /**
+     * A function called from four places returns to each: more successors than a block's two links
+     * keep, so the dispatcher finds the block after the RET among its recent lookups
+     * ({@link BlockRunner}'s jump cache), in blocks and JIT mode, against single steps. Two of the
+     * return addresses, CODE+5 and CODE+0x404, share a slot of that cache.
+     */
+    @Test
+    void returnsToManyCallersRunTheSame() {
+        byte[] program = new byte[0x411];
+        byte[] first = {
+            (byte) 0xE8, 0x3B, 0, 0, 0,                                 // 0: call 0x40
+            0x01, (byte) 0xC3,                                          // 5: add ebx, eax
+            (byte) 0xE8, 0x34, 0, 0, 0,                                 // 7: call 0x40
+            0x31, (byte) 0xC2,                                          // 0xc: xor edx, eax
+            (byte) 0xE9, (byte) 0xEC, 0x03, 0, 0,                       // 0xe: jmp 0x3ff
+        };
+        byte[] function = {
+            (byte) 0x89, (byte) 0xF0,                                   // 0x40: mov eax, esi
+            (byte) 0xD1, (byte) 0xE0,                                   // 0x42: shl eax, 1
+            0x01, (byte) 0xD0,                                          // 0x44: add eax, edx
+            (byte) 0xC3,                                                // 0x46: ret
+        };
+        byte[] second = {
+            (byte) 0xE8, 0x3C, (byte) 0xFC, (byte) 0xFF, (byte) 0xFF,   // 0x3ff: call 0x40
+            0x29, (byte) 0xC1,                                          // 0x404: sub ecx, eax
+            (byte) 0xE8, 0x35, (byte) 0xFC, (byte) 0xFF, (byte) 0xFF,   // 0x406: call 0x40
+            0x46,                                                       // 0x40b: inc esi
+            (byte) 0xE9, (byte) 0xEF, (byte) 0xFB, (byte) 0xFF, (byte) 0xFF, // 0x40c: jmp 0
+        };
+        System.arraycopy(first, 0, program, 0, first.length);
+        System.arraycopy(function, 0, program, 0x40, function.length);
+        System.arraycopy(second, 0, program, 0x3FF, second.length);
+        for (int mode : new int[] {Cpu.EXEC_BLOCKS, Cpu.EXEC_JIT}) {
+            lockstep(program, mode, new Random(43), 40_000, true);
+        }
+    }
+
+    /**
      * An instruction that goes on into the next page is a block of its own ({@link Block#tail}),
      * which the dispatcher takes without fetching it again only while the next linear page leads to
      * the same physical page. A loop on the end of one page runs a MOV EAX, imm32 whose last two
