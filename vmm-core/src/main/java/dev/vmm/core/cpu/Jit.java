@@ -674,22 +674,14 @@ final class Jit {
                 c.lcmp();
                 c.ifgt(exit);
                 if (block != null) {
-                    c.loadConstant(e.memory.readTag());
-                    c.loadConstant(e.memory.readPa());
-                    c.loadConstant(e.memory.segments()[Cpu.CS]);
-                    c.aload(CPU);
-                    c.lload(JitEmit.UTAG);
+                    loadCodeTlb(c, e);
                     c.loadConstant(t.pa);
                     c.loadConstant(block);
                     c.invokestatic(CD_MEM, "codeAt", MTD_CODE_AT);
                     c.ifeq(exit);
                 }
                 if (t.tail >= 0) {
-                    c.loadConstant(e.memory.readTag());
-                    c.loadConstant(e.memory.readPa());
-                    c.loadConstant(e.memory.segments()[Cpu.CS]);
-                    c.aload(CPU);
-                    c.lload(JitEmit.UTAG);
+                    loadCodeTlb(c, e);
                     c.loadConstant(t.tail);
                     c.invokestatic(CD_MEM, "tailAt", MTD_TAIL_AT);
                     c.ifeq(exit);
@@ -701,6 +693,15 @@ final class Jit {
         c.l2i();
         c.lookupswitch(exit, cases);
         bodies.forEach(Runnable::run);
+    }
+
+    /** Pushes the first arguments of {@link JitMem#codeAt} and {@link JitMem#tailAt}: the JIT's read TLB, CS, the CPU and the privilege tag. */
+    private static void loadCodeTlb(CodeBuilder c, JitEmit e) {
+        c.loadConstant(e.memory.readTag());
+        c.loadConstant(e.memory.readPa());
+        c.loadConstant(e.memory.segments()[Cpu.CS]);
+        c.aload(CPU);
+        c.lload(JitEmit.UTAG);
     }
 
     /** {@code c.<field> = (ENTRY + offset) & mask}. */

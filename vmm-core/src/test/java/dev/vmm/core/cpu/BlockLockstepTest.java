@@ -308,16 +308,21 @@ class BlockLockstepTest {
             Jitted j = lockstep(loop, Cpu.EXEC_JIT, new Random(seed), 60_000, false, f -> {
                 f.load(CODE + 0x1000, 0xB8, 0x11, 0x22, 0x33, 0x44, 0x31, 0xC8, 0xC3);  // mov eax, imm; xor eax, ecx; ret
                 f.load(CODE + 0x2000, 0xB8, 0x55, 0x66, 0x77, 0x08, 0x01, 0xD0, 0xC3);  // mov eax, imm; add eax, edx; ret
-                for (int k = 0; k < 256; k++) {
-                    f.mem.write32(PAGE_TABLE + 4L * k, (int) (k * 0x1000L | 3));
-                }
-                f.mem.write32(PAGE_DIRECTORY, (int) (PAGE_TABLE | 3));
-                f.cpu.cr3 = PAGE_DIRECTORY;
-                f.cpu.cr0 |= Cpu.CR0_PG;
-                f.cpu.mmu.flushAll();
+                identityPaging(f);
             });
             assertTrue(j.compiled() > 0, "the JIT compiled no block");
         }
+    }
+
+    /** Turns paging on, the first MiB mapped to itself through PAGE_DIRECTORY and PAGE_TABLE. */
+    private static void identityPaging(CpuFixture f) {
+        for (int k = 0; k < 256; k++) {
+            f.mem.write32(PAGE_TABLE + 4L * k, (int) (k * 0x1000L | 3));
+        }
+        f.mem.write32(PAGE_DIRECTORY, (int) (PAGE_TABLE | 3));
+        f.cpu.cr3 = PAGE_DIRECTORY;
+        f.cpu.cr0 |= Cpu.CR0_PG;
+        f.cpu.mmu.flushAll();
     }
 
     /**
@@ -478,13 +483,7 @@ class BlockLockstepTest {
                 f.load(CODE + 0x1000, tail);
                 f.load(CODE + 0x2000, tail);
                 f.load(CODE + 0x2000, 0x55, 0x66);      // the other page: other immediate bytes
-                for (int k = 0; k < 256; k++) {
-                    f.mem.write32(PAGE_TABLE + 4L * k, (int) (k * 0x1000L | 3));
-                }
-                f.mem.write32(PAGE_DIRECTORY, (int) (PAGE_TABLE | 3));
-                f.cpu.cr3 = PAGE_DIRECTORY;
-                f.cpu.cr0 |= Cpu.CR0_PG;
-                f.cpu.mmu.flushAll();
+                identityPaging(f);
             });
             assertEquals(1, j.crossing(), "mode " + mode + ": crossing blocks cached at the end");
             assertEquals(mode == Cpu.EXEC_JIT ? 1 : 0, j.crossingCompiled(), "mode " + mode + ": crossing blocks compiled");
