@@ -7,8 +7,10 @@
 #   bench/boot.sh [--runs N] [--memory MIB] [--only vmm|qemu] [--timeout S] [tiny-i386|disk-i386 ...]
 #
 # tiny-i386 boots the kernel directly (vmm --kernel/--initrd/--append; qemu -kernel/-initrd/-append),
-# disk-i386 boots the disk through the firmware (vmm --disk; qemu -drive, SeaBIOS). Needs python3 and,
-# for the QEMU half, the Debian package qemu-system-x86. Console logs go to bench/out/.
+# disk-i386 boots the disk through the firmware (vmm --disk; qemu -drive, SeaBIOS). The runs alternate
+# between the emulators (vmm 1, QEMU 1, vmm 2, ...), so that a slow spell of a shared host falls on
+# both and not on one emulator's runs only. Needs python3 and, for the QEMU half, the Debian package
+# qemu-system-x86. Console logs go to bench/out/.
 set -euo pipefail
 
 root=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
@@ -78,8 +80,8 @@ results="$out/results.txt"
 : >"$results"
 printf '%-10s %-5s %3s %9s %8s %8s %9s\n' image emu run prompt_s loop_s md5_s rss_MiB
 for image in "${images[@]}"; do
-    for emu in "${emulators[@]}"; do
-        for ((i = 1; i <= runs; i++)); do
+    for ((i = 1; i <= runs; i++)); do
+        for emu in "${emulators[@]}"; do
             cmd=$(command_for "$emu" "$image")
             line=$(eval "python3 '$session' --bench --timeout '$timeout' --log '$out/$image-$emu-$i.log' -- $cmd" \
                 | tail -n 1) || true
