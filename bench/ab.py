@@ -15,10 +15,11 @@ A deterministic boot executes the same instructions whatever the build does, so 
 thread needs for them compares the builds more steadily than wall time, which on a 2-core host
 also depends on how long the vCPU waits for a core while HotSpot compiles. Per run it prints the
 vCPU thread's CPU seconds (hashing RAM at the end takes about 0.5 s of them, on both sides), wall
-seconds, and the CPU seconds of HotSpot's C2 and C1 threads and of G1's threads, then the
-medians. Both trees must reach the same RAM hash (the SHA-256 of guest RAM at the stop): the runs
-are then exactly the same guest execution, and a difference means a bug in one of the trees,
-which the script reports as a failure (exit status 1).
+seconds, and the CPU seconds of HotSpot's C2 and C1 threads and of G1's threads; then the
+medians, the vCPU ratio B/A of the medians and of each pair (A's run k against B's run k), and in
+how many pairs B was faster. Both trees must reach the same RAM hash (the SHA-256 of guest RAM at
+the stop): the runs are then exactly the same guest execution, and a difference means a bug in
+one of the trees, which the script reports as a failure (exit status 1).
 """
 import argparse
 import os
@@ -131,7 +132,9 @@ def main():
                                              for k, w in ((0, 8), (1, 8), (2, 7), (3, 7), (4, 6))))
     va = statistics.median(r[0] for r in results['A'])
     vb = statistics.median(r[0] for r in results['B'])
-    print(f'vCPU B/A: {vb / va:.3f}')
+    pairs = [b[0] / a[0] for a, b in zip(results['A'], results['B'])]
+    print(f'vCPU B/A: {vb / va:.3f} (medians); per pair ' + ' '.join(f'{p:.3f}' for p in pairs)
+          + f', median {statistics.median(pairs):.3f}, B faster in {sum(p < 1 for p in pairs)} of {len(pairs)}')
     hashes = {r[5] for side in results.values() for r in side}
     if len(hashes) != 1:
         print('ab.py: the RAM hashes differ: the two sides did not execute the same guest', file=sys.stderr)
