@@ -27,6 +27,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -72,14 +73,18 @@ def boot(tree, opts, kernel, initrd, append, stop):
     env.pop('JAVA_TOOL_OPTIONS', None)
     if opts:
         env['JAVA_TOOL_OPTIONS'] = opts
-    start = time.monotonic()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
-    # The launcher execs the JVM in the same process; the threads are sampled until it exits.
-    last = {}
-    while p.poll() is None:
-        last.update(thread_times(p.pid))
-        time.sleep(0.2)
-    out = p.stdout.read()
+    # Output to a file, not a pipe: a pipe nobody reads while the threads are sampled would stop
+    # the JVM once it filled (JVM options that log to stdout).
+    with tempfile.TemporaryFile(mode='w+') as log:
+        start = time.monotonic()
+        p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, text=True)
+        # The launcher execs the JVM in the same process; the threads are sampled until it exits.
+        last = {}
+        while p.poll() is None:
+            last.update(thread_times(p.pid))
+            time.sleep(0.2)
+        log.seek(0)
+        out = log.read()
     wall = time.monotonic() - start
     m = re.search(r'RAM SHA-256 ([0-9a-f]{64})', out)
     if p.returncode != 0 or not m:
