@@ -30,19 +30,9 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RECIPES = os.path.join(ROOT, 'guest-images/src/main/resources/dev/vmm/images/vmm-images.sh')
+import images
+
 PROMPT_INSTRUCTION = 7_454_209_575
-
-
-def image():
-    """The cached tiny-i386 image's kernel, initrd and kernel command line (building it if missing)."""
-    subprocess.run(['bash', RECIPES, 'build', 'tiny-i386'], check=True, stdout=subprocess.DEVNULL)
-    cache = subprocess.run(['bash', RECIPES, 'dir'], check=True, capture_output=True, text=True).stdout.strip()
-    d = os.path.join(cache, 'tiny-i386')
-    with open(os.path.join(d, 'manifest')) as f:
-        append = next(l.split('=', 1)[1].strip() for l in f if l.startswith('boot.append='))
-    return os.path.join(d, 'vmlinuz'), os.path.join(d, 'initrd.img'), append
 
 
 def thread_times(pid):
@@ -119,7 +109,7 @@ def main():
         if not os.access(os.path.join(tree, 'vmm'), os.X_OK):
             sys.exit(f'ab.py: {tree} has no ./vmm launcher')
         subprocess.run([os.path.join(tree, 'vmm'), '--version'], check=True, stdout=subprocess.DEVNULL)
-    kernel, initrd, append = image()
+    kernel, initrd, append = images.tiny_i386(True, 'ab.py')
     print(f'deterministic tiny-i386 to instruction {a.stop:,}; A = {sides["A"][0]} {sides["A"][1]}; '
           f'B = {sides["B"][0]} {sides["B"][1]}')
     print(f'{"side":4} {"run":>3} {"vcpu_s":>8} {"wall_s":>8} {"c2_s":>7} {"c1_s":>7} {"gc_s":>6}  ram_hash')

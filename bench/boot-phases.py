@@ -13,12 +13,12 @@ import argparse
 import importlib.util
 import os
 import re
-import subprocess
 import sys
 import time
 
+import images
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RECIPES = os.path.join(ROOT, "guest-images/src/main/resources/dev/vmm/images/vmm-images.sh")
 _spec = importlib.util.spec_from_file_location("guest_session", os.path.join(ROOT, "guest-images/scripts/guest-session.py"))
 guest_session = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(guest_session)
@@ -58,12 +58,7 @@ def main():
     ap.add_argument("--only", choices=["vmm", "qemu"])
     ap.add_argument("--log-dir", default=os.path.join(ROOT, "bench/out"))
     a = ap.parse_args()
-    cache = subprocess.run(["bash", RECIPES, "dir"], capture_output=True, text=True, check=True).stdout.strip()
-    image = os.path.join(cache, "tiny-i386")
-    if not os.path.exists(os.path.join(image, "manifest")):
-        sys.exit("boot-phases.py: tiny-i386 is not built (bench/boot.sh or ./vmm images build tiny-i386)")
-    append = next(l.split("=", 1)[1].strip() for l in open(os.path.join(image, "manifest")) if l.startswith("boot.append="))
-    kernel, initrd = os.path.join(image, "vmlinuz"), os.path.join(image, "initrd.img")
+    kernel, initrd, append = images.tiny_i386(False, "boot-phases.py")
     commands = {
         "vmm": [os.path.join(ROOT, "vmm"), "run", "--kernel", kernel, "--initrd", initrd,
                 "--append", append, "--memory", f"{a.memory}M"],
