@@ -19,9 +19,10 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * CPU throughput in guest instructions per second, on six endless 32-bit guest loops: register
+ * CPU throughput in guest instructions per second, on seven endless 32-bit guest loops: register
  * arithmetic, memory operands, data-dependent branches, the rotates of hash functions (MD5,
- * SHA-256, BLAKE2s), calls to another page, and a mix of many instruction kinds, in each dispatch
+ * SHA-256, BLAKE2s), calls to another page, a mix of many instruction kinds, and a chain of blocks
+ * longer than a compiled region, in each dispatch
  * mode (single steps, basic blocks, blocks with the JIT). One benchmark operation is one retired
  * guest instruction.
  */
@@ -106,6 +107,32 @@ public class InterpreterBench {
         0x81, 0xE6, 0xFF, 0x03, 0, 0,       // 11: and esi, 0x3ff
         0xEB, 0xED,                         // 17: jmp 0
     };
+    /**
+     * {@link #ALU}'s block 32 times in a row, each copy ending in a jump to the next, the last back
+     * to the first: the JIT's regions hold a few of them each (its limit on a region's code), so
+     * against {@link #ALU}, which loops inside one region, this measures what leaving one region
+     * for the next costs.
+     */
+    private static final int[] CHAIN = chain(32);
+
+    private static int[] chain(int copies) {
+        int[] block = {0x01, 0xD8, 0x31, 0xC1, 0x29, 0xCA, 0xD1, 0xE3, 0x83, 0xCB, 0x01, 0x46};
+        int size = block.length + 2;
+        int[] code = new int[copies * size + 3];
+        for (int k = 0; k < copies; k++) {
+            System.arraycopy(block, 0, code, k * size, block.length);
+            code[k * size + block.length] = 0xEB;       // jmp short to the next copy
+            code[k * size + block.length + 1] = 0;
+        }
+        int last = (copies - 1) * size + block.length;  // the last copy jumps back: jmp rel32
+        int rel = -(last + 5);
+        code[last] = 0xE9;
+        for (int b = 0; b < 4; b++) {
+            code[last + 1 + b] = (rel >>> (8 * b)) & 0xFF;
+        }
+        return code;
+    }
+
     private static final int[] CALLED = {
         0x51,                   // push ecx
         0x89, 0xC1,             // mov ecx, eax
@@ -115,7 +142,7 @@ public class InterpreterBench {
         0xC3,                   // ret
     };
 
-    @Param({"alu", "memory", "branchy", "rotate", "mixed", "calls"})
+    @Param({"alu", "memory", "branchy", "rotate", "mixed", "calls", "chain"})
     public String loop;
 
     /** The dispatch: "off" single steps, "blocks" basic blocks, "on" blocks and the JIT (the default). */
@@ -133,6 +160,7 @@ public class InterpreterBench {
             case "rotate" -> ROTATE;
             case "mixed" -> MIXED;
             case "calls" -> CALLS;
+            case "chain" -> CHAIN;
             default -> BRANCHY;
         };
         fixture.load(CODE, code).load(CODE + 0x1000, CALLED).flat32(CODE);
