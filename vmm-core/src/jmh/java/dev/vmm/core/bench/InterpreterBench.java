@@ -22,9 +22,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * CPU throughput in guest instructions per second, on seven endless 32-bit guest loops: register
  * arithmetic, memory operands, data-dependent branches, the rotates of hash functions (MD5,
  * SHA-256, BLAKE2s), calls to another page, a mix of many instruction kinds, and a chain of blocks
- * longer than a compiled region, in each dispatch
- * mode (single steps, basic blocks, blocks with the JIT). One benchmark operation is one retired
- * guest instruction.
+ * longer than a compiled region, in each dispatch mode (single steps, basic blocks, blocks with
+ * the JIT). One benchmark operation is one retired guest instruction.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
