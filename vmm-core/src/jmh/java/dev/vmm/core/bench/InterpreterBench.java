@@ -115,7 +115,7 @@ public class InterpreterBench {
     private static final int[] CHAIN = chain(32);
 
     private static int[] chain(int copies) {
-        int[] block = {0x01, 0xD8, 0x31, 0xC1, 0x29, 0xCA, 0xD1, 0xE3, 0x83, 0xCB, 0x01, 0x46};
+        int[] block = java.util.Arrays.copyOf(ALU, ALU.length - 2);     // without its jmp back
         int size = block.length + 2;
         int[] code = new int[copies * size + 3];
         for (int k = 0; k < copies; k++) {
